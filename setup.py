@@ -1,0 +1,65 @@
+"""Package definition for the CelebA gender and age TFX pipeline.
+
+The same package is what `pip install -e .` gives a developer, what the
+pipeline image installs for Kubeflow, and what Beam workers receive through
+`--setup_file`, so the runtime dependencies below are the whole stack, pinned to
+the set that is known to resolve and run together (TFX 1.16 is the newest TFX
+whose native wheels install on glibc 2.36). `constraints.txt` pins the rest of
+the tree for reproducible installs.
+"""
+
+import setuptools
+
+# The TFX 1.16 stack, as resolved and run on the project's machines.
+INSTALL_REQUIRES = [
+    'tfx==1.16.0',
+    'tensorflow==2.16.2',
+    'tf-keras==2.16.0',
+    'tensorflow-transform==1.16.0',
+    'tensorflow-model-analysis==0.47.1',
+    'tensorflow-data-validation==1.16.1',
+    'apache-beam[gcp]==2.74.0',
+    'protobuf==3.20.3',
+    'ml-metadata==1.16.0',
+    # Compiling for Kubeflow Pipelines v2; the kfp SDK 2.x itself needs
+    # protobuf>=4.21 and cannot share this environment.
+    'kfp-pipeline-spec==0.2.2',
+    # TFT imports dill but does not declare it.
+    'dill>=0.3.1',
+    # apache-beam's bound.
+    'cryptography<48',
+    'numpy>=1.22,<2',
+    'pillow>=10',
+    'tqdm>=4.60',
+    # Reports and explanations: plots, 2-D maps of the latent space and
+    # Integrated Gradients / Grad-CAM saliency (PAIR's framework-agnostic
+    # `saliency` library).
+    'matplotlib>=3.8,<3.10',
+    'scikit-learn>=1.3,<1.6',
+    'saliency==0.2.1',
+]
+
+TEST_REQUIRES = [
+    'pytest>=8',
+    'pytest-timeout>=2.2',
+]
+
+setuptools.setup(
+    name='celeba-tfx',
+    version='0.1.0',
+    description=('TFX pipeline: MobileNetV2 on CelebA for gender and age, '
+                 'class-weighted BCE, judged per gender x age cohort with TFMA.'),
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    python_requires='>=3.9,<3.11',
+    packages=setuptools.find_packages(
+        include=['pipeline', 'pipeline.*', 'models', 'models.*',
+                 'components', 'components.*', 'schema']),
+    # The curated schema travels with the package, so Beam workers and the
+    # pipeline image find it where `schema.SCHEMA_FILE` says.
+    package_data={'schema': ['*.pbtxt']},
+    py_modules=['local_runner', 'kubeflow_runner'],
+    install_requires=INSTALL_REQUIRES,
+    extras_require={'test': TEST_REQUIRES},
+)
