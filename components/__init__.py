@@ -1,0 +1,1 @@
+"""Components this pipeline needs that standard TFX does not provide."""

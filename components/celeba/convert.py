@@ -1,0 +1,501 @@
+"""Converts CelebA (official or Kaggle layout) into GZIP TFRecords per split.
+
+Output, the input of the pipeline's ImportExampleGen:
+
+  OUT/train/data-00000-of-00017.tfrecord.gz ...   partition 0
+  OUT/eval/...                                    partition 1
+  OUT/test/...                                    partition 2
+  OUT/rejected.csv       image_id,reason (only with skip_bad)
+  OUT/conversion.json    written last: counts, layout, source fingerprint
+
+Each record is a `tf.train.Example` with `image` (the original JPEG bytes,
+unchanged), `image_id` (the file name) and the 40 attributes as int64 0/1
+under their CelebA names (-1 becomes 0); see models/features.py.
+
+Why it is built this way:
+  - All-or-nothing. Tables are validated before any image is read; shards are
+    written into OUT/.tmp-<pid>/ and moved into place only when every image
+    has passed, so a failed run leaves no TFRecords behind and does not touch
+    a previous good conversion. conversion.json is removed before the swap
+    and written after it, so it exists only next to a complete output, and
+    `is_converted` can trust it.
+  - Every image is decoded once with `tf.io.decode_jpeg(channels=3)`, the
+    decoder the model's preprocessing runs, rather than PIL: the two
+    libjpeg builds do not agree on every damaged file, and the question is
+    whether training will decode it, not whether some decoder can. It costs
+    about 0.3 ms per CelebA image. TF's op also decodes PNG and GIF, so the
+    JPEG start-of-image marker is checked too.
+  - One writer process per group of shards (spawned, so TF is never forked)
+    uses every core: decoding dominates, and shards need no coordination.
+    Small inputs stay in one process, where TF's start-up would cost more
+    than it saves.
+"""
+
+import csv
+import dataclasses
+import json
+import logging
+import math
+import multiprocessing
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+from components.celeba.errors import CelebAFormatError  # pylint: disable=g-import-not-at-top
+from components.celeba.layout import (Catalog, Rejection, detect_layout, list_images,
+                                      read_catalog, source_fingerprint)
+from models.features import ATTRIBUTE_NAMES, IMAGE_ID_KEY, IMAGE_KEY, SPLITS
+
+CONVERSION_FORMAT = 1     # bump when the records change; old markers then mismatch
+MARKER_FILE = 'conversion.json'
+REJECTED_FILE = 'rejected.csv'
+SHARD_SUFFIX = '.tfrecord.gz'
+IMAGES_PER_SHARD = 10_000  # about 90 MB of CelebA JPEGs per file
+MIN_IMAGES_PER_PROCESS = 5_000  # below this a second process does not pay for TF's start-up
+_PROGRESS_EVERY = 256      # images between updates of the shared progress counter
+
+_JPEG_SOI = b'\xff\xd8\xff'
+_log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class ConversionResult:
+  """What `convert` wrote."""
+  output_dir: str
+  layout: str
+  counts: Dict[str, int]               # examples per split
+  files: Dict[str, List[str]]          # shard file names per split
+  rejections: List[Rejection]          # sorted by image_id
+  unlisted_images: int                 # JPEGs no table mentions (ignored)
+  processes: int
+  seconds: float
+
+  @property
+  def total(self) -> int:
+    return sum(self.counts.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class _ShardTask:
+  split: str
+  path: str                                 # the shard file to write
+  images_dir: str
+  items: List[Tuple[str, bytes]]            # (image_id, 40 values 0/1)
+  skip_bad: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class _ShardResult:
+  split: str
+  name: str
+  count: int
+  rejections: List[Rejection]
+
+
+# ---------------------------------------------------------------- records
+
+_tf = None
+_INT_FEATURES: Optional[Tuple[Any, Any]] = None
+
+
+def _tensorflow():
+  """Imports TF on first use: tables are checked before paying for it."""
+  global _tf, _INT_FEATURES
+  if _tf is None:
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    _tf = tf
+    _INT_FEATURES = tuple(
+        tf.train.Feature(int64_list=tf.train.Int64List(value=[v])) for v in (0, 1))
+  return _tf
+
+
+def make_example(image_id: str, jpeg: bytes, values: Sequence[int]) -> bytes:
+  """Serializes one tf.train.Example; `values` are the 40 attributes as 0/1."""
+  tf = _tensorflow()
+  feature = {
+      IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[jpeg])),
+      IMAGE_ID_KEY: tf.train.Feature(
+          bytes_list=tf.train.BytesList(value=[image_id.encode('utf-8')])),
+  }
+  for name, value in zip(ATTRIBUTE_NAMES, values):
+    feature[name] = _INT_FEATURES[value]
+  return tf.train.Example(
+      features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def check_jpeg(data: bytes) -> Optional[str]:
+  """Returns why `data` is not a usable JPEG (`kind: details`), or None."""
+  if not data.startswith(_JPEG_SOI):
+    return ('not_jpeg: the file does not start with a JPEG marker'
+            if data else 'undecodable: the file is empty')
+  tf = _tensorflow()
+  try:
+    tf.io.decode_jpeg(data, channels=3)
+  except tf.errors.InvalidArgumentError as e:
+    message = re.sub(r'\{\{.*?\}\}\s*|\s*\[Op:\w+\]', '', str(e.message)).strip()
+    return f'undecodable: {message.splitlines()[0] if message else "decode failed"}'
+  return None
+
+
+# ---------------------------------------------------------------- workers
+
+_COUNTER = None  # the multiprocessing.Value a worker adds its progress to
+
+
+def _init_worker(counter) -> None:
+  global _COUNTER
+  _COUNTER = counter
+  _tensorflow()
+
+
+def _add_progress(n: int) -> None:
+  with _COUNTER.get_lock():
+    _COUNTER.value += n
+
+
+def _write_shard(task: _ShardTask,
+                 tick: Optional[Callable[[int], None]] = None) -> _ShardResult:
+  """Writes one shard file; raises CelebAFormatError on a bad image unless skip_bad."""
+  tf = _tensorflow()
+  tick = tick or (_add_progress if _COUNTER is not None else None)
+  options = tf.io.TFRecordOptions(compression_type='GZIP')
+  rejections: List[Rejection] = []
+  count = pending = 0
+  with tf.io.TFRecordWriter(task.path, options) as writer:
+    for image_id, values in task.items:
+      path = os.path.join(task.images_dir, image_id)
+      try:
+        with open(path, 'rb') as f:
+          data = f.read()
+        problem = check_jpeg(data)
+      except FileNotFoundError:
+        problem = f'missing_image: {image_id} disappeared during the conversion'
+      if problem:
+        if not task.skip_bad:
+          raise CelebAFormatError(problem, path)
+        rejections.append(Rejection(image_id, problem, path))
+      else:
+        writer.write(make_example(image_id, data, values))
+        count += 1
+      pending += 1
+      if tick and pending >= _PROGRESS_EVERY:
+        tick(pending)
+        pending = 0
+  if tick and pending:
+    tick(pending)
+  return _ShardResult(task.split, os.path.basename(task.path), count, rejections)
+
+
+# ---------------------------------------------------------------- progress
+
+class _Progress:
+  """A tqdm bar on a terminal; otherwise a line per 10% done (quiet in logs)."""
+
+  def __init__(self, total: int, enabled: bool):
+    self.total, self.enabled, self.done = total, enabled, 0
+    self.first: Optional[Tuple[float, int]] = None  # (time, done) of the first update
+    self.next_report = 0.1
+    self.bar = None
+    if enabled and sys.stderr.isatty():
+      from tqdm import tqdm  # pylint: disable=g-import-not-at-top
+      self.bar = tqdm(total=total, unit='img', file=sys.stderr, smoothing=0.05)
+
+  def set(self, done: int) -> None:
+    if not self.enabled or done <= self.done:
+      return
+    now = time.monotonic()
+    if self.first is None:
+      self.first = (now, done)   # rates leave out TF's start-up
+    if self.bar is not None:
+      self.bar.update(done - self.done)
+    elif done >= self.next_report * self.total:
+      seconds, base = now - self.first[0], self.first[1]
+      rate = f', {(done - base) / seconds:,.0f} img/s' if seconds > 0.5 else ''
+      print(f'  {done:,}/{self.total:,} images ({done / self.total:.0%}){rate}',
+            file=sys.stderr, flush=True)
+      self.next_report = math.floor(done / self.total * 10 + 1) / 10
+    self.done = done
+
+  def add(self, n: int) -> None:
+    self.set(self.done + n)
+
+  def close(self) -> None:
+    if self.bar is not None:
+      self.bar.close()
+
+
+# ---------------------------------------------------------------- planning
+
+def _plan_tasks(catalog: Catalog, tmp: Path, num_shards: Optional[int],
+                skip_bad: bool) -> List[_ShardTask]:
+  """Cuts each split into shards of consecutive image ids (deterministic)."""
+  tasks = []
+  for split in SPLITS:
+    items = [(e.image_id, e.values) for e in catalog.entries if e.split == split]
+    shards = num_shards or max(1, math.ceil(len(items) / IMAGES_PER_SHARD))
+    shards = max(1, min(shards, len(items)))
+    (tmp / split).mkdir(parents=True)
+    for k in range(shards):
+      chunk = items[k * len(items) // shards:(k + 1) * len(items) // shards]
+      name = f'data-{k:05d}-of-{shards:05d}{SHARD_SUFFIX}'
+      tasks.append(_ShardTask(split, str(tmp / split / name),
+                              str(catalog.layout.images_dir), chunk, skip_bad))
+  return tasks
+
+
+def _default_workers() -> int:
+  try:
+    return len(os.sched_getaffinity(0))
+  except AttributeError:
+    return os.cpu_count() or 1
+
+
+def _run_tasks(tasks: List[_ShardTask], processes: int,
+               progress: _Progress) -> List[_ShardResult]:
+  if processes <= 1:
+    _tensorflow()
+    return [_write_shard(t, progress.add) for t in tasks]
+  # Spawn, not fork: the caller may already have TF (and its threads) loaded.
+  ctx = multiprocessing.get_context('spawn')
+  counter = ctx.Value('q', 0)
+  # Largest first, so no process is left alone with a big shard at the end.
+  ordered = sorted(tasks, key=lambda t: -len(t.items))
+  results = []
+  with ctx.Pool(processes, initializer=_init_worker, initargs=(counter,)) as pool:
+    pending = pool.imap_unordered(_write_shard, ordered)
+    while len(results) < len(ordered):
+      try:
+        results.append(pending.next(timeout=0.5))
+      except multiprocessing.TimeoutError:
+        pass
+      progress.set(counter.value)
+  return results
+
+
+# ---------------------------------------------------------------- output dir
+
+def _pid_alive(pid: int) -> bool:
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:
+    return True
+  return True
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+  """Removes .tmp-<pid> / .old-<pid> folders of converters that were killed."""
+  for path in list(out.glob('.tmp-*')) + list(out.glob('.old-*')):
+    pid = path.name.split('-', 1)[1]
+    if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+      shutil.rmtree(path, ignore_errors=True)
+
+
+def _check_replaceable(out: Path) -> None:
+  """Refuses to replace split folders holding anything but our shards."""
+  for split in SPLITS:
+    folder = out / split
+    if not folder.exists():
+      continue
+    strangers = ([folder.name] if not folder.is_dir() else
+                 [p.name for p in folder.iterdir() if not p.name.endswith(SHARD_SUFFIX)])
+    if strangers:
+      raise FileExistsError(
+          f'{folder}: will not replace it, it holds files the converter did '
+          f'not write ({", ".join(sorted(strangers)[:3])}); choose another '
+          '--output_dir or move them away')
+
+
+def _write_rejected(path: Path, rejections: Sequence[Rejection], root: Path) -> None:
+  with open(path, 'w', newline='', encoding='utf-8') as f:
+    writer = csv.writer(f)
+    writer.writerow(['image_id', 'reason'])
+    for r in rejections:
+      where = ''
+      if r.line is not None and r.path is not None:
+        where = f' ({os.path.relpath(r.path, root)}:{r.line})'
+      writer.writerow([r.image_id, r.reason + where])
+
+
+def _write_json(path: Path, content: Dict[str, Any]) -> None:
+  part = path.with_name(path.name + '.part')
+  part.write_text(json.dumps(content, indent=1, sort_keys=True) + '\n')
+  os.replace(part, path)
+
+
+def _install(tmp: Path, out: Path, skip_bad: bool, marker: Dict[str, Any]) -> None:
+  """Moves the finished splits into place; the marker goes last.
+
+  The old marker is removed first, so a crash mid-way leaves no marker next
+  to a mix of old and new splits; a failure that Python sees is undone.
+  """
+  marker_path = out / MARKER_FILE
+  previous_marker = marker_path.read_bytes() if marker_path.exists() else None
+  marker_path.unlink(missing_ok=True)
+  old = out / f'.old-{os.getpid()}'
+  moved: List[str] = []
+  try:
+    for split in SPLITS:
+      if (out / split).exists():
+        old.mkdir(exist_ok=True)
+        (out / split).rename(old / split)
+      (tmp / split).rename(out / split)
+      moved.append(split)
+  except BaseException:
+    # Undo: new splits back to tmp (removed by the caller), old ones back in place.
+    for split in moved:
+      (out / split).rename(tmp / split)
+    for split in SPLITS:
+      if (old / split).exists():
+        (old / split).rename(out / split)
+    shutil.rmtree(old, ignore_errors=True)
+    if previous_marker is not None:
+      marker_path.write_bytes(previous_marker)
+    raise
+  if skip_bad:
+    os.replace(tmp / REJECTED_FILE, out / REJECTED_FILE)
+  else:
+    (out / REJECTED_FILE).unlink(missing_ok=True)
+  _write_json(out / MARKER_FILE, marker)
+  shutil.rmtree(old, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- public API
+
+def convert(celeba_dir: Union[str, Path], output_dir: Union[str, Path], *,
+            skip_bad: bool = False, num_shards: Optional[int] = None,
+            workers: Optional[int] = None, progress: bool = False
+            ) -> ConversionResult:
+  """Converts the CelebA copy in `celeba_dir` into TFRecords under `output_dir`.
+
+  Args:
+    celeba_dir: official or Kaggle layout (detected).
+    output_dir: created if needed. Its train/, eval/, test/ folders, if any,
+      are replaced only after the new ones are complete.
+    skip_bad: set bad images aside (see layout.py for which problems count as
+      per-image) and list them in rejected.csv instead of failing.
+    num_shards: files per split; default one per IMAGES_PER_SHARD images.
+    workers: writer processes; default the usable cores, but one process for
+      inputs under MIN_IMAGES_PER_PROCESS images per extra process.
+    progress: report progress on stderr.
+
+  Raises:
+    CelebAFormatError: a bad table, or (without skip_bad) a bad image; nothing
+      under `output_dir` has changed.
+    FileExistsError: a split folder in `output_dir` holds foreign files.
+  """
+  started = time.monotonic()
+  if num_shards is not None and num_shards < 1:
+    raise ValueError(f'num_shards must be at least 1, got {num_shards}')
+  layout = detect_layout(celeba_dir)
+  image_names = list_images(layout.images_dir)
+  fingerprint = source_fingerprint(layout, image_names)
+  catalog = read_catalog(layout, skip_bad=skip_bad, image_names=image_names)
+  if not catalog.entries:
+    raise CelebAFormatError('no images left to convert', layout.attributes)
+
+  out = Path(output_dir)
+  created_out = not out.exists()
+  out.mkdir(parents=True, exist_ok=True)
+  tmp = out / f'.tmp-{os.getpid()}'
+  try:
+    _remove_stale_temporaries(out)
+    _check_replaceable(out)
+    if tmp.exists():
+      shutil.rmtree(tmp)
+    tasks = _plan_tasks(catalog, tmp, num_shards, skip_bad)
+    if workers is None:
+      workers = min(_default_workers(),
+                    max(1, len(catalog.entries) // MIN_IMAGES_PER_PROCESS))
+    processes = max(1, min(workers, len(tasks)))
+
+    bar = _Progress(len(catalog.entries), progress)
+    try:
+      results = _run_tasks(tasks, processes, bar)
+    finally:
+      bar.close()
+
+    counts = {split: 0 for split in SPLITS}
+    files: Dict[str, List[str]] = {split: [] for split in SPLITS}
+    rejections = list(catalog.rejections)
+    for r in results:
+      counts[r.split] += r.count
+      files[r.split].append(r.name)
+      rejections.extend(r.rejections)
+    rejections.sort(key=lambda r: r.image_id)
+    for split in SPLITS:
+      files[split].sort()
+    if not sum(counts.values()):
+      raise CelebAFormatError('no images left to convert: every image was rejected',
+                              layout.images_dir)
+    for split in SPLITS:
+      if not counts[split]:
+        _log.warning('split %s is empty (no image of partition %s); its folder '
+                     'holds one empty file', split, SPLITS.index(split))
+    if skip_bad:
+      _write_rejected(tmp / REJECTED_FILE, rejections, layout.root)
+
+    marker = {
+        'format': CONVERSION_FORMAT,
+        'layout': layout.kind,
+        'source_dir': str(layout.root.resolve()),
+        'source': fingerprint,
+        'counts': counts,
+        'total': sum(counts.values()),
+        'rejected': len(rejections),
+        'unlisted_images': catalog.unlisted_images,
+        'skip_bad': skip_bad,
+        'files': files,
+        'features': {'image': IMAGE_KEY, 'image_id': IMAGE_ID_KEY,
+                     'attributes': list(ATTRIBUTE_NAMES)},
+        'created': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
+        'seconds': round(time.monotonic() - started, 1),
+    }
+    _install(tmp, out, skip_bad, marker)
+  except BaseException:
+    shutil.rmtree(tmp, ignore_errors=True)
+    if created_out and out.is_dir() and not any(out.iterdir()):
+      out.rmdir()
+    raise
+  shutil.rmtree(tmp, ignore_errors=True)
+  return ConversionResult(
+      output_dir=str(out), layout=layout.kind, counts=counts, files=files,
+      rejections=rejections, unlisted_images=catalog.unlisted_images,
+      processes=processes, seconds=time.monotonic() - started)
+
+
+def read_marker(output_dir: Union[str, Path]) -> Optional[Dict[str, Any]]:
+  """The conversion.json of `output_dir`, or None if absent or unreadable."""
+  try:
+    return json.loads((Path(output_dir) / MARKER_FILE).read_text())
+  except (OSError, ValueError):
+    return None
+
+
+def is_converted(celeba_dir: Union[str, Path], output_dir: Union[str, Path]) -> bool:
+  """True only if `output_dir` holds a complete conversion of `celeba_dir` as it is now.
+
+  Checks the marker's format version, the source fingerprint (both tables'
+  bytes and the image file names; see layout.source_fingerprint) and that
+  every shard the marker lists exists. A source that cannot be read gives
+  False; `convert` then reports what is wrong with it.
+  """
+  marker = read_marker(output_dir)
+  if not marker or marker.get('format') != CONVERSION_FORMAT:
+    return False
+  try:
+    current = source_fingerprint(detect_layout(celeba_dir))
+  except (CelebAFormatError, OSError):
+    return False
+  if marker.get('source', {}).get('fingerprint') != current['fingerprint']:
+    return False
+  out = Path(output_dir)
+  return all((out / split / name).is_file()
+             for split, names in marker.get('files', {}).items() for name in names)
