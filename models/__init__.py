@@ -1,0 +1,1 @@
+"""What runs inside Transform and the Trainer: features, preprocessing, model."""

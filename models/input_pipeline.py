@@ -1,0 +1,113 @@
+"""The Trainer's input pipeline: raw JPEG TFRecords through the Transform graph.
+
+Transform does not materialize decoded pixels (see `models.preprocessing`), so
+this is where decoding happens during training: read GZIP TFRecords, shuffle
+the still-compressed examples (cheap: a few KB each), batch, parse, apply the
+Transform graph (decode, resize, scale), augment, prefetch. Decoding runs on
+`num_parallel_calls` threads, which is what keeps an accelerator fed; see
+`benchmarks/input_pipeline_benchmark.py` for its throughput per core.
+"""
+
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+from typing import Dict, List, Optional, Sequence, Tuple, Union  # pylint: disable=g-import-not-at-top
+
+import tensorflow as tf
+import tf_keras
+
+from models import features
+from models import preprocessing
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def raw_feature_spec(with_labels: bool = True) -> Dict[str, tf.io.FixedLenFeature]:
+  """What the model reads from a raw example: the JPEG and, to train, labels."""
+  spec = {features.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string)}
+  if with_labels:
+    spec.update({label: tf.io.FixedLenFeature([1], tf.int64)
+                 for label in features.LABEL_KEYS})
+  return spec
+
+
+def augmenter(seed: Optional[int] = None) -> tf_keras.Sequential:
+  """Light, label-preserving augmentation of aligned faces.
+
+  Horizontal flips and shifts of up to 3%: neither changes gender or age, and
+  aligned CelebA faces need no rotation. Stronger jitter (larger shifts,
+  contrast) slowed learning of fine cues such as wrinkles more than it
+  curbed overfitting on the sample.
+  """
+  return tf_keras.Sequential([
+      tf_keras.layers.RandomFlip('horizontal', seed=seed),
+      tf_keras.layers.RandomTranslation(0.03, 0.03, fill_mode='reflect',
+                                        seed=seed),
+  ], name='augmentation')
+
+
+def _gzip_files(file_pattern: Union[str, Sequence[str]]) -> List[str]:
+  patterns = [file_pattern] if isinstance(file_pattern, str) else file_pattern
+  files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
+  if not files:
+    raise FileNotFoundError(f'no TFRecord files match {list(patterns)}')
+  return files
+
+
+def make_dataset(file_pattern: Union[str, Sequence[str]],
+                 tft_layer: tf_keras.layers.Layer,
+                 batch_size: int,
+                 training: bool,
+                 augment: bool = False,
+                 shuffle_buffer: int = 4096,
+                 seed: Optional[int] = None,
+                 num_parallel_calls: int = AUTOTUNE,
+                 repeat: bool = False) -> tf.data.Dataset:
+  """(image_xf, {label: 0/1}) batches from raw CelebA example files.
+
+  Args:
+    file_pattern: glob(s) of GZIP TFRecord files of raw examples.
+    tft_layer: the Transform graph as a Keras layer
+      (`TFTransformOutput.transform_features_layer()`).
+    batch_size: examples per batch.
+    training: shuffle (and optionally augment); evaluation keeps file order.
+    augment: apply `augmenter()`; only used when training.
+    shuffle_buffer: shuffle buffer in examples (compressed, before decoding).
+    seed: seed for shuffling and augmentation.
+    num_parallel_calls: threads decoding batches; AUTOTUNE lets tf.data pick.
+    repeat: repeat forever (for step-based training and benchmarks).
+  """
+  # Seeded training keeps element order fixed, so reruns see the same batches.
+  deterministic = not training or seed is not None
+  files = _gzip_files(file_pattern)
+  dataset = tf.data.Dataset.from_tensor_slices(files)
+  if training:
+    dataset = dataset.shuffle(len(files), seed=seed)
+  dataset = dataset.interleave(
+      lambda f: tf.data.TFRecordDataset(f, compression_type='GZIP'),
+      cycle_length=min(len(files), 4),
+      num_parallel_calls=AUTOTUNE,
+      deterministic=deterministic)
+  if training:
+    dataset = dataset.shuffle(shuffle_buffer, seed=seed,
+                              reshuffle_each_iteration=True)
+  if repeat:
+    dataset = dataset.repeat()
+  dataset = dataset.batch(batch_size, drop_remainder=False)
+  spec = raw_feature_spec(with_labels=True)
+
+  def transform(serialized: tf.Tensor) -> Tuple[tf.Tensor, Dict[str, tf.Tensor]]:
+    parsed = tf.io.parse_example(serialized, spec)
+    transformed = tft_layer(parsed)
+    labels = {label: tf.reshape(transformed[label], [-1, 1])
+              for label in features.LABEL_KEYS}
+    return transformed[preprocessing.IMAGE_XF_KEY], labels
+
+  dataset = dataset.map(transform, num_parallel_calls=num_parallel_calls,
+                        deterministic=deterministic)
+  if training and augment:
+    aug = augmenter(seed)
+    dataset = dataset.map(lambda x, y: (aug(x, training=True), y),
+                          num_parallel_calls=num_parallel_calls)
+  return dataset.prefetch(AUTOTUNE)

@@ -1,0 +1,70 @@
+"""Tests for models.input_pipeline."""
+
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+import numpy as np  # pylint: disable=g-import-not-at-top
+import pytest
+import tensorflow as tf
+
+from models import features
+from models import input_pipeline
+from models import test_utils
+
+SIZE = 32
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+  tmp = tmp_path_factory.mktemp('data')
+  examples = test_utils.raw_examples(10, seed=3)
+  path = test_utils.write_gzip_tfrecord(str(tmp / 'train' / 'data.gz'),
+                                        examples)
+  output = test_utils.build_transform_output(examples, SIZE, str(tmp / 'tft'))
+  return examples, path, output
+
+
+def test_eval_dataset_yields_pixels_and_labels_in_order(data):
+  examples, path, output = data
+  ds = input_pipeline.make_dataset(path, output.transform_features_layer(),
+                                   batch_size=4, training=False)
+  batches = list(ds)
+  assert [b[0].shape[0] for b in batches] == [4, 4, 2]
+  images, labels = batches[0]
+  assert images.shape == (4, SIZE, SIZE, 3)
+  assert labels['Male'].shape == (4, 1)
+  np.testing.assert_array_equal(
+      np.concatenate([b[1]['Young'].numpy().ravel() for b in batches]),
+      [e[features.YOUNG_KEY][0] for e in examples])
+
+
+def test_training_pixels_equal_the_serving_transform(data):
+  examples, path, output = data
+  layer = output.transform_features_layer()
+  ds = input_pipeline.make_dataset(path, layer, batch_size=10, training=False)
+  images, _ = next(iter(ds))
+  serving = layer({features.IMAGE_KEY: tf.constant(
+      [e[features.IMAGE_KEY] for e in examples])})['image_xf']
+  # Same graph; tf.data's graph rewrites may reorder float ops (1 ulp).
+  np.testing.assert_allclose(images.numpy(), serving.numpy(), atol=1e-6)
+
+
+def test_augmentation_changes_pixels_but_keeps_shape_and_range(data):
+  _, path, output = data
+  layer = output.transform_features_layer()
+  plain = next(iter(input_pipeline.make_dataset(
+      path, layer, batch_size=10, training=False)))[0]
+  augmented = next(iter(input_pipeline.make_dataset(
+      path, layer, batch_size=10, training=True, augment=True, seed=1,
+      shuffle_buffer=1)))[0]
+  assert augmented.shape == plain.shape
+  assert not np.allclose(augmented.numpy(), plain.numpy())
+  assert augmented.numpy().min() >= -1.0 - 1e-5
+  assert augmented.numpy().max() <= 1.0 + 1e-5
+
+
+def test_missing_files_are_named(tmp_path, data):
+  with pytest.raises(FileNotFoundError, match='nothing-here'):
+    input_pipeline.make_dataset(str(tmp_path / 'nothing-here' / '*'),
+                                data[2].transform_features_layer(), 2, False)

@@ -1,0 +1,171 @@
+"""The Trainer's `run_fn`: train MobileNetV2 on two labels and export it.
+
+Train on the `train` split, early-stop on `eval` (the Evaluator judges on the
+held-out `test` split). With pretrained weights, training has two phases: the
+heads alone on a frozen backbone, then the whole network at a lower learning
+rate; from scratch, one phase. The class weights, the effective
+hyperparameters and TensorBoard logs land in the model run folder, so a user
+can see what the loss was told.
+"""
+
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+import json  # pylint: disable=g-import-not-at-top
+import math
+from typing import Any, Dict, List, Optional
+
+from absl import logging
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras
+
+from models import distribution
+from models import features
+from models import input_pipeline
+from models import losses
+from models import network
+from models import signatures
+
+CLASS_WEIGHTS_FILE = 'class_weights.json'
+HPARAMS_FILE = 'hyperparameters.json'
+# Key of the model hyperparameters in the Trainer's custom_config.
+MODEL_CONFIG_KEY = 'model'
+
+
+def _metrics() -> Dict[str, List[tf_keras.metrics.Metric]]:
+  return {
+      label: [tf_keras.metrics.BinaryAccuracy(name='accuracy'),
+              tf_keras.metrics.AUC(name='auc')]
+      for label in features.LABEL_KEYS
+  }
+
+
+def _compile(model: tf_keras.Model, learning_rate: float, decay_steps: int,
+             loss_fns: Dict[str, tf_keras.losses.Loss]) -> None:
+  """Adam with cosine decay over the phase: late epochs settle, not bounce."""
+  schedule = tf_keras.optimizers.schedules.CosineDecay(
+      learning_rate, decay_steps=max(1, decay_steps), alpha=0.05)
+  model.compile(optimizer=tf_keras.optimizers.Adam(schedule),
+                loss=loss_fns, metrics=_metrics())
+
+
+def steps_per_epoch(hp: Dict[str, Any], num_train_examples: int,
+                    num_replicas: int = 1) -> int:
+  """Steps in one epoch: the configured cap, else one pass over train."""
+  if hp['steps_per_epoch']:
+    return int(hp['steps_per_epoch'])
+  return max(1, math.ceil(num_train_examples /
+                          (hp['batch_size'] * num_replicas)))
+
+
+def _callbacks(hp: Dict[str, Any], log_dir: str
+               ) -> List[tf_keras.callbacks.Callback]:
+  return [
+      tf_keras.callbacks.EarlyStopping(
+          monitor='val_loss', patience=hp['early_stopping_patience'],
+          restore_best_weights=True, verbose=1),
+      tf_keras.callbacks.TensorBoard(log_dir=log_dir, update_freq='epoch'),
+  ]
+
+
+def train(hp: Dict[str, Any], train_files: List[str], eval_files: List[str],
+          tf_transform_output: tft.TFTransformOutput,
+          class_weights: Dict[str, losses.ClassWeights], log_dir: str,
+          strategy: Optional[tf.distribute.Strategy] = None
+          ) -> tf_keras.Model:
+  """Builds, compiles and fits the network; returns it with its best weights."""
+  strategy = strategy or tf.distribute.get_strategy()
+  loss_fns = losses.make_losses(hp['loss'], class_weights)
+  tft_layer = tf_transform_output.transform_features_layer()
+  global_batch = hp['batch_size'] * strategy.num_replicas_in_sync
+
+  train_ds = input_pipeline.make_dataset(
+      train_files, tft_layer, global_batch, training=True,
+      augment=hp['augment'], shuffle_buffer=hp['shuffle_buffer'],
+      seed=hp.get('seed'), repeat=bool(hp['steps_per_epoch']))
+  eval_ds = input_pipeline.make_dataset(
+      eval_files, tft_layer, global_batch, training=False)
+
+  # Every label vocabulary counts the whole training split.
+  num_train = next(iter(class_weights.values())).num_examples
+  steps = steps_per_epoch(hp, num_train, strategy.num_replicas_in_sync)
+  pretrained = hp['weights'] not in ('none', '', None)
+  with strategy.scope():
+    model = network.build_network(
+        image_size=hp['image_size'], alpha=hp['alpha'], weights=hp['weights'],
+        dropout=hp['dropout'],
+        batch_norm_momentum=hp['batch_norm_momentum'])
+    epoch = 0
+    if pretrained and hp['frozen_epochs'] > 0:
+      network.backbone_of(model).trainable = False
+      _compile(model, hp['learning_rate'], steps * hp['frozen_epochs'],
+               loss_fns)
+      logging.info('Training the heads on a frozen backbone for %d epochs.',
+                   hp['frozen_epochs'])
+      model.fit(train_ds, validation_data=eval_ds, epochs=hp['frozen_epochs'],
+                steps_per_epoch=hp['steps_per_epoch'],
+                callbacks=_callbacks(hp, log_dir), verbose=2)
+      epoch = hp['frozen_epochs']
+      network.backbone_of(model).trainable = True
+    _compile(model,
+             hp['fine_tune_learning_rate'] if pretrained else hp['learning_rate'],
+             steps * hp['epochs'], loss_fns)
+    model.fit(train_ds, validation_data=eval_ds,
+              initial_epoch=epoch, epochs=epoch + hp['epochs'],
+              steps_per_epoch=hp['steps_per_epoch'],
+              callbacks=_callbacks(hp, log_dir), verbose=2)
+  return model
+
+
+def write_run_record(model_run_dir: str, hp: Dict[str, Any],
+                     class_weights: Dict[str, losses.ClassWeights],
+                     precision_policy: str) -> None:
+  """Writes what the loss and the network were configured with, as JSON."""
+  tf.io.gfile.makedirs(model_run_dir)
+  with tf.io.gfile.GFile(os.path.join(model_run_dir, CLASS_WEIGHTS_FILE),
+                         'w') as f:
+    json.dump({'loss': hp['loss'],
+               'labels': {k: v.as_dict() for k, v in class_weights.items()}},
+              f, indent=2)
+  with tf.io.gfile.GFile(os.path.join(model_run_dir, HPARAMS_FILE), 'w') as f:
+    json.dump({**hp, 'precision_policy': precision_policy}, f, indent=2)
+
+
+def run_fn(fn_args) -> None:
+  """TFX Trainer entry point (`Trainer(run_fn='models.model.run_fn')`)."""
+  hp = dict(fn_args.custom_config[MODEL_CONFIG_KEY])
+  tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+  class_weights = losses.class_weights_from_transform(tf_transform_output)
+  for label, weights in class_weights.items():
+    logging.info('%s: positive rate %.3f in train, weights +%.3f / -%.3f (%s)',
+                 label, weights.positive_rate, weights.positive_weight,
+                 weights.negative_weight, hp['loss'])
+
+  if hp.get('seed') is not None:
+    tf_keras.utils.set_random_seed(hp['seed'])
+  policy = distribution.configure_precision(hp['mixed_precision'])
+  strategy = distribution.make_strategy(hp['distribution_strategy'])
+  write_run_record(fn_args.model_run_dir, hp, class_weights, policy)
+
+  model = train(hp, fn_args.train_files, fn_args.eval_files,
+                tf_transform_output, class_weights,
+                log_dir=os.path.join(fn_args.model_run_dir, 'logs'),
+                strategy=strategy)
+  signatures.export(model, tf_transform_output.transform_features_layer(),
+                    hp['image_size'],
+                    _export_dir(fn_args.serving_model_dir, strategy))
+
+
+def _export_dir(serving_model_dir: str, strategy: tf.distribute.Strategy
+                ) -> str:
+  """Only the chief of a multi-worker cluster writes the real export."""
+  resolver = getattr(strategy, 'cluster_resolver', None)
+  if resolver is None or not resolver.task_type or resolver.task_type in (
+      'chief', 'master') or (resolver.task_type == 'worker' and
+                             resolver.task_id == 0 and
+                             'chief' not in resolver.cluster_spec().jobs):
+    return serving_model_dir
+  return os.path.join(serving_model_dir, '..', 'workers',
+                      f'{resolver.task_type}-{resolver.task_id}')

@@ -1,0 +1,113 @@
+"""Tests for models.model: the Trainer's run_fn on a handful of examples."""
+
+import json
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+import dataclasses  # pylint: disable=g-import-not-at-top
+
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+from tfx.components.trainer import fn_args_utils
+import tf_keras
+
+from models import losses
+from models import model as model_module
+from models import network
+from models import signatures
+from models import test_utils
+from pipeline import configs
+
+SIZE = 32
+
+
+def _fn_args(tmp_path, hp, n=24):
+  examples = test_utils.raw_examples(n, seed=9)
+  train = test_utils.write_gzip_tfrecord(
+      str(tmp_path / 'data' / 'train' / 'part.gz'), examples[: n * 2 // 3])
+  evaluation = test_utils.write_gzip_tfrecord(
+      str(tmp_path / 'data' / 'eval' / 'part.gz'), examples[n * 2 // 3:])
+  # Like the pipeline, Transform analyzes the train split only.
+  test_utils.build_transform_output(examples[: n * 2 // 3], SIZE,
+                                    str(tmp_path / 'tft'))
+  return fn_args_utils.FnArgs(
+      train_files=[train], eval_files=[evaluation],
+      transform_output=str(tmp_path / 'tft'),
+      serving_model_dir=str(tmp_path / 'serving'),
+      model_run_dir=str(tmp_path / 'run'),
+      custom_config={model_module.MODEL_CONFIG_KEY: hp})
+
+
+def _hp(**overrides):
+  return dataclasses.asdict(dataclasses.replace(
+      configs.ModelConfig(image_size=SIZE, epochs=1, batch_size=8), **overrides))
+
+
+def test_run_fn_trains_exports_and_records_the_weights(tmp_path):
+  args = _fn_args(tmp_path, _hp())
+  model_module.run_fn(args)
+  loaded = tf.saved_model.load(args.serving_model_dir)
+  assert signatures.SERVING_DEFAULT in loaded.signatures
+  with open(os.path.join(args.model_run_dir,
+                         model_module.CLASS_WEIGHTS_FILE)) as f:
+    record = json.load(f)
+  assert record['loss'] == 'weighted_bce'
+  male = record['labels']['Male']
+  assert male['num_positive'] + male['num_negative'] == 16  # train split only
+  assert male['positive_weight'] * male['num_positive'] == pytest.approx(8)
+  assert tf.io.gfile.glob(os.path.join(args.model_run_dir, 'logs', 'train',
+                                       'events.out.tfevents.*'))
+
+
+def test_pretrained_weights_train_in_two_phases(tmp_path, monkeypatch):
+  backbone = tf_keras.applications.MobileNetV2(
+      input_shape=(SIZE, SIZE, 3), alpha=0.35, include_top=False, weights=None)
+  weights = str(tmp_path / 'backbone.h5')
+  backbone.save_weights(weights)
+  fits = []
+
+  def recording_fit(self, *args, **kwargs):  # records the phases, trains nothing
+    del args
+    fits.append((network.backbone_of(self).trainable,
+                 float(self.optimizer.learning_rate.numpy()),
+                 kwargs.get('initial_epoch', 0), kwargs.get('epochs')))
+
+  monkeypatch.setattr(tf_keras.Model, 'fit', recording_fit)
+  args = _fn_args(tmp_path, {})
+  hp = _hp(weights=weights, frozen_epochs=2, epochs=3, learning_rate=1e-2,
+           fine_tune_learning_rate=1e-4)
+  output = tft.TFTransformOutput(args.transform_output)
+  model_module.train(hp, args.train_files, args.eval_files, output,
+                     losses.class_weights_from_transform(output),
+                     str(tmp_path / 'logs'))
+  assert fits == [(False, pytest.approx(1e-2), 0, 2),
+                  (True, pytest.approx(1e-4), 2, 5)]
+
+
+def test_from_scratch_trains_in_one_phase(tmp_path, monkeypatch):
+  fits = []
+  monkeypatch.setattr(
+      tf_keras.Model, 'fit',
+      lambda self, *a, **k: fits.append(network.backbone_of(self).trainable))
+  args = _fn_args(tmp_path, {})
+  output = tft.TFTransformOutput(args.transform_output)
+  model_module.train(_hp(weights='none', frozen_epochs=2), args.train_files,
+                     args.eval_files, output,
+                     losses.class_weights_from_transform(output),
+                     str(tmp_path / 'logs'))
+  assert fits == [True]
+
+
+def test_run_record_names_the_loss_and_policy(tmp_path):
+  weights = {'Male': losses.ClassWeights('Male', 3, 7),
+             'Young': losses.ClassWeights('Young', 8, 2)}
+  model_module.write_run_record(str(tmp_path), _hp(loss='bce'), weights,
+                                'float32')
+  with open(tmp_path / model_module.CLASS_WEIGHTS_FILE) as f:
+    record = json.load(f)
+  assert record['loss'] == 'bce'
+  assert record['labels']['Young']['negative_weight'] == pytest.approx(2.5)
+  with open(tmp_path / model_module.HPARAMS_FILE) as f:
+    assert json.load(f)['precision_policy'] == 'float32'

@@ -1,0 +1,123 @@
+"""MobileNetV2 with two sigmoid heads, `Male` and `Young`.
+
+Built with tf_keras (Keras 2): TFT, TFMA and the TFX Trainer need it, and
+TF 2.16 would otherwise hand out Keras 3.
+
+The backbone's pooled features are a named layer, `embedding`, so the
+explanation stage can show the latent space the heads read from.
+"""
+
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+from typing import Optional  # pylint: disable=g-import-not-at-top
+
+import tf_keras
+
+from models import features
+from models import preprocessing
+
+BACKBONE_NAME = 'mobilenetv2_backbone'
+EMBEDDING_LAYER = 'embedding'
+
+# Keras stores ImageNet weights per (alpha, size) under this name; the message
+# for offline machines names the exact file to fetch.
+_IMAGENET_FILE = 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha}_{size}_no_top.h5'
+_IMAGENET_SIZES = (96, 128, 160, 192, 224)
+
+
+class WeightsUnavailableError(RuntimeError):
+  """Pretrained weights were asked for but cannot be loaded."""
+
+
+def imagenet_weights_file(alpha: float, image_size: int) -> str:
+  """File name Keras uses for the no-top ImageNet weights of this model."""
+  size = min(_IMAGENET_SIZES, key=lambda s: abs(s - image_size))
+  alpha_text = f'{alpha:g}' if alpha != 1.0 else '1.0'
+  return _IMAGENET_FILE.format(alpha=alpha_text, size=size)
+
+
+def _backbone(image_size: int, alpha: float, weights: str) -> tf_keras.Model:
+  input_shape = (image_size, image_size, 3)
+  if weights in ('none', '', None):
+    return tf_keras.applications.MobileNetV2(
+        input_shape=input_shape, alpha=alpha, include_top=False, weights=None)
+  if weights == 'imagenet':
+    try:
+      return tf_keras.applications.MobileNetV2(
+          input_shape=input_shape, alpha=alpha, include_top=False,
+          weights='imagenet')
+    except Exception as e:  # Keras raises URL/OS errors of several kinds.
+      name = imagenet_weights_file(alpha, image_size)
+      raise WeightsUnavailableError(
+          f'could not download the ImageNet weights for MobileNetV2 '
+          f'(alpha={alpha}, {image_size} px): {e}. On a machine without '
+          f'internet access, fetch {name} from '
+          'https://storage.googleapis.com/tensorflow/keras-applications/'
+          f'mobilenet_v2/{name}, then pass its path with --weights (or put '
+          'it in ~/.keras/models/).') from e
+  if not os.path.exists(weights):
+    raise WeightsUnavailableError(
+        f'weights must be "imagenet", "none" or a path to a Keras weights '
+        f'file; {weights!r} does not exist')
+  try:
+    return tf_keras.applications.MobileNetV2(
+        input_shape=input_shape, alpha=alpha, include_top=False,
+        weights=weights)
+  except ValueError as e:
+    raise WeightsUnavailableError(
+        f'{weights}: cannot load into MobileNetV2 (alpha={alpha}, '
+        f'{image_size} px, no top): {e}') from e
+
+
+def build_network(image_size: int,
+                  alpha: float,
+                  weights: str = 'none',
+                  dropout: float = 0.2,
+                  batch_norm_momentum: Optional[float] = None
+                  ) -> tf_keras.Model:
+  """Builds the two-headed classifier.
+
+  Args:
+    image_size: side of the square input, already scaled to [-1, 1].
+    alpha: width multiplier of MobileNetV2.
+    weights: 'imagenet', 'none' or a path to a no-top weights file.
+    dropout: dropout rate on the pooled features.
+    batch_norm_momentum: overrides every BatchNorm layer's momentum when set.
+
+  Returns:
+    A tf_keras Model taking `image_xf` and returning a dict of [batch, 1]
+    float32 probabilities keyed by `Male` and `Young`.
+  """
+  backbone = _backbone(image_size, alpha, weights)
+  backbone._name = BACKBONE_NAME  # pylint: disable=protected-access
+  if batch_norm_momentum is not None:
+    for layer in backbone.layers:
+      if isinstance(layer, tf_keras.layers.BatchNormalization):
+        layer.momentum = batch_norm_momentum
+
+  inputs = tf_keras.Input((image_size, image_size, 3),
+                          name=preprocessing.IMAGE_XF_KEY)
+  x = backbone(inputs)
+  embedding = tf_keras.layers.GlobalAveragePooling2D(name=EMBEDDING_LAYER)(x)
+  x = tf_keras.layers.Dropout(dropout)(embedding)
+  # float32 heads keep the sigmoid and the loss stable under mixed precision.
+  outputs = {
+      label: tf_keras.layers.Dense(1, activation='sigmoid', name=label,
+                                   dtype='float32')(x)
+      for label in features.LABEL_KEYS
+  }
+  return tf_keras.Model(inputs, outputs, name='celeba_mobilenetv2')
+
+
+def backbone_of(model: tf_keras.Model) -> tf_keras.Model:
+  return model.get_layer(BACKBONE_NAME)
+
+
+def embedding_model(model: tf_keras.Model) -> tf_keras.Model:
+  """The same network (shared weights) also returning the pooled features."""
+  outputs = {label: model.get_layer(label).output
+             for label in features.LABEL_KEYS}
+  outputs[EMBEDDING_LAYER] = model.get_layer(EMBEDDING_LAYER).output
+  return tf_keras.Model(model.inputs, outputs)

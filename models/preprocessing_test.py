@@ -1,0 +1,75 @@
+"""Tests for models.preprocessing: the Transform graph itself."""
+
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+import numpy as np  # pylint: disable=g-import-not-at-top
+import pytest
+import tensorflow as tf
+
+from models import features
+from models import preprocessing
+from models import test_utils
+
+
+@pytest.fixture(scope='module')
+def examples():
+  return test_utils.raw_examples(6, seed=1, male=[1, 0, 0, 1, 0, 0],
+                                 young=[1, 1, 1, 1, 0, 1])
+
+
+@pytest.fixture(scope='module')
+def transform_output(examples, tmp_path_factory):
+  return test_utils.build_transform_output(
+      examples, image_size=48, output_dir=str(tmp_path_factory.mktemp('tft')))
+
+
+def test_decode_and_resize_shape_and_range(examples):
+  jpegs = tf.constant([e[features.IMAGE_KEY] for e in examples])
+  images = preprocessing.decode_and_resize(jpegs, 40).numpy()
+  assert images.shape == (6, 40, 40, 3)
+  assert images.dtype == np.float32
+  assert images.min() >= -1.0 and images.max() <= 1.0
+  assert images.std() > 0.05  # real content, not a constant
+
+
+def test_decode_and_resize_matches_mobilenet_scaling():
+  pixels = np.full((218, 178, 3), 255, np.uint8)
+  pixels[:, :89] = 0
+  jpeg = tf.io.encode_jpeg(pixels, quality=100)
+  image = preprocessing.decode_and_resize(tf.reshape(jpeg, [1]), 64)[0].numpy()
+  assert image[:, :20].max() < -0.95   # black -> -1
+  assert image[:, -20:].min() > 0.95   # white -> +1
+
+
+def test_undecodable_image_fails_loudly():
+  with pytest.raises(tf.errors.InvalidArgumentError):
+    preprocessing.decode_and_resize(tf.constant([b'not a jpeg']), 32)
+
+
+def test_label_count_vocabularies(transform_output):
+  male = dict(reversed(line.decode().split(' ')) for line in
+              transform_output.vocabulary_by_name('Male_label_counts'))
+  young = dict(reversed(line.decode().split(' ')) for line in
+               transform_output.vocabulary_by_name('Young_label_counts'))
+  assert male == {'1': '2', '0': '4'}
+  assert young == {'1': '5', '0': '1'}
+
+
+def test_serving_input_without_labels_gives_same_pixels(examples,
+                                                        transform_output):
+  layer = transform_output.transform_features_layer()
+  jpegs = tf.constant([e[features.IMAGE_KEY] for e in examples])
+  with_labels = layer({
+      features.IMAGE_KEY: tf.reshape(jpegs, [-1, 1]),
+      features.MALE_KEY: tf.constant([e['Male'] for e in examples], tf.int64),
+      features.YOUNG_KEY: tf.constant([e['Young'] for e in examples], tf.int64),
+  })
+  image_only = layer({features.IMAGE_KEY: tf.reshape(jpegs, [-1, 1])})
+  assert set(image_only) == {preprocessing.IMAGE_XF_KEY}
+  np.testing.assert_array_equal(with_labels[preprocessing.IMAGE_XF_KEY],
+                                image_only[preprocessing.IMAGE_XF_KEY])
+  np.testing.assert_array_equal(with_labels['Male'].numpy().ravel(),
+                                [1, 0, 0, 1, 0, 0])
+  assert with_labels[preprocessing.IMAGE_XF_KEY].shape == (6, 48, 48, 3)
