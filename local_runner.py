@@ -1,0 +1,129 @@
+"""Runs the pipeline on this machine: LocalDagRunner, SQLite MLMD, Beam DirectRunner.
+
+    python local_runner.py                          # the built-in sample
+    python local_runner.py --celeba_dir ~/celeba    # real CelebA, either layout
+    python local_runner.py --loss bce               # the reference's baseline loss
+
+Every default lives in pipeline/configs.py; flags only override it.
+"""
+
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+import argparse  # pylint: disable=g-import-not-at-top
+import logging
+import sys
+from typing import List, Optional
+
+from tfx import v1 as tfx
+
+from components import local_data
+from pipeline import configs
+from pipeline import pipeline
+from pipeline import run_summary
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(
+      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  data = parser.add_argument_group('data (default: the built-in sample)')
+  data.add_argument('--celeba_dir',
+                    help='raw CelebA, official (txt) or Kaggle (csv) layout; '
+                         'converted to TFRecords once, then reused')
+  data.add_argument('--data_dir',
+                    help='already converted TFRecords (train/, eval/, test/)')
+  data.add_argument('--skip_bad', action='store_true',
+                    help='convert around bad images instead of failing '
+                         '(they are listed in rejected.csv)')
+  data.add_argument('--sample_images', type=int,
+                    default=configs.SAMPLE_DATA.num_images,
+                    help='size of the built-in sample (default %(default)s)')
+  data.add_argument('--sample_seed', type=int,
+                    default=configs.SAMPLE_DATA.seed,
+                    help='seed of the built-in sample (default %(default)s)')
+
+  where = parser.add_argument_group('outputs')
+  where.add_argument('--output_root', default=configs.OUTPUT_ROOT,
+                     help='default home of the sample, converted TFRecords, '
+                          'pipeline root and serving folder (default '
+                          '%(default)s)')
+  where.add_argument('--pipeline_root',
+                     help='artifacts and metadata.sqlite (default '
+                          'OUTPUT_ROOT/pipeline_root)')
+  where.add_argument('--serving_dir',
+                     help='where a blessed model is pushed (default '
+                          'OUTPUT_ROOT/serving_model)')
+
+  model = parser.add_argument_group(
+      'model (default: the preset; see pipeline/configs.py)')
+  model.add_argument('--preset', choices=sorted(configs.PRESETS),
+                     help="'sample' for the generated sample, else 'celeba'")
+  model.add_argument('--loss', choices=configs.LOSSES)
+  model.add_argument('--weights',
+                     help="'imagenet', 'none' or a local weights file")
+  model.add_argument('--image_size', type=int)
+  model.add_argument('--alpha', type=float)
+  model.add_argument('--epochs', type=int)
+  model.add_argument('--batch_size', type=int)
+  model.add_argument('--steps_per_epoch', type=int)
+  model.add_argument('--distribution_strategy',
+                     choices=configs.DISTRIBUTION_STRATEGIES)
+
+  run = parser.add_argument_group('execution')
+  run.add_argument('--direct_num_workers', type=int,
+                   help='Beam DirectRunner workers (1: in-process; more: '
+                        'multi-processing; 0: one per CPU)')
+  run.add_argument('--no_explain', action='store_true',
+                   help='skip the explanation stage')
+  run.add_argument('--disable_cache', action='store_true',
+                   help='re-run every component even if nothing changed')
+  return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+  args = parse_args(argv)
+  logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
+  paths = configs.local_paths(args.output_root, args.pipeline_root,
+                              args.serving_dir)
+  sample = configs.SampleConfig(args.sample_images, args.sample_seed)
+  sample_dir = paths.sample_dir(sample)
+  data_root = local_data.resolve_data_root(
+      data_dir=args.data_dir, celeba_dir=args.celeba_dir,
+      converted_dir=paths.converted_dir(args.celeba_dir or sample_dir),
+      sample_dir=sample_dir,
+      sample_images=sample.num_images, sample_seed=sample.seed,
+      skip_bad=args.skip_bad)
+  generated = local_data.is_generated(data_root)
+  config = configs.for_local_run(
+      preset=args.preset or ('sample' if generated else 'celeba'),
+      explain=not args.no_explain,
+      direct_num_workers=args.direct_num_workers,
+      loss=args.loss, weights=args.weights, image_size=args.image_size,
+      alpha=args.alpha, epochs=args.epochs, batch_size=args.batch_size,
+      steps_per_epoch=args.steps_per_epoch,
+      distribution_strategy=args.distribution_strategy)
+
+  dag = pipeline.create_pipeline(
+      config,
+      data_root=data_root,
+      pipeline_root=paths.pipeline_root,
+      serving_dir=paths.serving_dir,
+      metadata_connection_config=(
+          tfx.orchestration.metadata.sqlite_metadata_connection_config(
+              paths.metadata_path)),
+      beam_pipeline_args=configs.local_beam_args(config.direct_num_workers),
+      enable_cache=not args.disable_cache)
+  try:
+    tfx.orchestration.LocalDagRunner().run(dag)
+  except Exception as e:  # pylint: disable=broad-except
+    print(run_summary.failure(paths.metadata_path, config.name, e),
+          file=sys.stderr)
+    return 1
+  print(run_summary.success(paths.metadata_path, config.name,
+                            synthetic=generated))
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())

@@ -1,0 +1,1 @@
+"""The pipeline definition: its knobs (configs) and its DAG (pipeline)."""

@@ -1,0 +1,207 @@
+"""The DAG: CelebA TFRecords in, a model judged per cohort and pushed out.
+
+    ImportExampleGen (train / eval / test, CelebA's own partitions)
+      -> StatisticsGen (sliced by Male x Young) -> DataReport (label balance)
+      -> SchemaGen (inferred, kept for comparison)
+      -> ImportSchemaGen (the curated schema/schema.pbtxt)
+      -> ExampleValidator -> DataValidationGate (anomalies stop the run here)
+      -> Transform (decode/resize/scale graph, label-count analyzers)
+      -> Trainer (MobileNetV2, weighted BCE, early stop on eval)
+      -> baseline: the latest blessed model other than this run's candidate
+      -> Evaluator (TFMA on the test split, per cohort, thresholds)
+      -> Pusher (only a blessed model)
+
+`create_pipeline` is a pure function of its arguments: the local and the
+Kubeflow runners build the same DAG and differ only in where it runs.
+
+The Transform and Trainer code is referenced by import path, not uploaded as a
+module file: the package is installed wherever the pipeline runs (locally, in
+the pipeline image, on Beam workers via --setup_file). Because TFX then cannot
+fingerprint the code, a digest of the `models` package goes into both
+components' custom_config, so editing the model invalidates the cache exactly
+when it should.
+"""
+
+import hashlib
+import os
+from typing import List, Optional, Sequence
+
+import tensorflow_data_validation as tfdv
+from tfx import v1 as tfx
+from tfx_bsl.public.proto import slicing_spec_pb2
+
+import schema as schema_package
+from components import baseline_resolver
+from components import data_report
+from components import data_validation_gate
+from models import features
+from models import model as model_module
+from pipeline import configs
+from pipeline import eval_config
+
+PREPROCESSING_FN = 'models.preprocessing.preprocessing_fn'
+RUN_FN = 'models.model.run_fn'
+
+# Node ids, stable across runs: reports and tests look executions up by them.
+EXAMPLE_GEN = 'ImportExampleGen'
+STATISTICS_GEN = 'StatisticsGen'
+DATA_REPORT = 'DataReport'
+SCHEMA_GEN = 'SchemaGen'
+CURATED_SCHEMA = 'CuratedSchema'
+EXAMPLE_VALIDATOR = 'ExampleValidator'
+DATA_GATE = 'DataValidationGate'
+TRANSFORM = 'Transform'
+TRAINER = 'Trainer'
+MODEL_RESOLVER = 'LatestBlessedModelResolver'
+EVALUATOR = 'Evaluator'
+PUSHER = 'Pusher'
+
+
+def code_digest(package_dir: Optional[str] = None) -> str:
+  """sha256 over the source of the `models` package (tests excluded)."""
+  package_dir = package_dir or os.path.dirname(
+      os.path.abspath(model_module.__file__))
+  digest = hashlib.sha256()
+  for name in sorted(os.listdir(package_dir)):
+    if name.endswith('.py') and not name.endswith('_test.py'):
+      digest.update(name.encode())
+      with open(os.path.join(package_dir, name), 'rb') as f:
+        digest.update(f.read())
+  return digest.hexdigest()[:16]
+
+
+def statistics_options() -> tfdv.StatsOptions:
+  """Statistics of every split, also sliced by the Male x Young cohorts."""
+  return tfdv.StatsOptions(
+      slicing_config=slicing_spec_pb2.SlicingConfig(slicing_specs=[
+          slicing_spec_pb2.SlicingSpec(
+              feature_keys=[features.MALE_KEY, features.YOUNG_KEY])
+      ]))
+
+
+def _baseline_resolver(strategy: str, candidate) -> tfx.dsl.Resolver:
+  """The Evaluator's baseline model (see components.baseline_resolver)."""
+  channels = dict(
+      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+      model_blessing=tfx.dsl.Channel(
+          type=tfx.types.standard_artifacts.ModelBlessing))
+  if strategy == configs.PREVIOUS_BLESSED:
+    return tfx.dsl.Resolver(
+        strategy_class=baseline_resolver.PreviousBlessedModelStrategy,
+        candidate=candidate, **channels).with_id(MODEL_RESOLVER)
+  if strategy == configs.LATEST_BLESSED:
+    return tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        **channels).with_id(MODEL_RESOLVER)
+  raise ValueError(f'unknown baseline strategy {strategy!r}')
+
+
+def create_pipeline(config: configs.PipelineConfig,
+                    *,
+                    data_root: str,
+                    pipeline_root: str,
+                    serving_dir: str,
+                    schema_file: str = schema_package.SCHEMA_FILE,
+                    metadata_connection_config=None,
+                    beam_pipeline_args: Sequence[str] = (),
+                    enable_cache: bool = True) -> tfx.dsl.Pipeline:
+  """Builds the pipeline.
+
+  Args:
+    config: every knob (configs.SAMPLE, configs.CELEBA or a variant).
+    data_root: folder holding train/, eval/ and test/ with the GZIP TFRecords
+      that `python -m components.celeba convert` writes.
+    pipeline_root: where TFX writes every artifact.
+    serving_dir: where the Pusher copies a blessed model.
+    schema_file: the curated schema.
+    metadata_connection_config: MLMD connection; None lets the orchestrator
+      choose (Kubeflow provides its own).
+    beam_pipeline_args: arguments for the Beam-based components.
+    enable_cache: reuse results of unchanged components.
+  """
+  split = tfx.proto.Input.Split
+  example_gen = tfx.components.ImportExampleGen(
+      input_base=data_root,
+      input_config=tfx.proto.Input(splits=[
+          split(name=name, pattern=f'{name}/*.tfrecord.gz')
+          for name in features.SPLITS
+      ])).with_id(EXAMPLE_GEN)
+
+  statistics_gen = tfx.components.StatisticsGen(
+      examples=example_gen.outputs['examples'],
+      stats_options=statistics_options()).with_id(STATISTICS_GEN)
+
+  report_data = data_report.DataReport(
+      statistics=statistics_gen.outputs['statistics'],
+      imbalance_warning_rate=config.imbalance_warning_rate).with_id(DATA_REPORT)
+
+  schema_gen = tfx.components.SchemaGen(
+      statistics=statistics_gen.outputs['statistics'],
+      infer_feature_shape=True).with_id(SCHEMA_GEN)
+
+  curated_schema = tfx.components.ImportSchemaGen(
+      schema_file=schema_file).with_id(CURATED_SCHEMA)
+
+  example_validator = tfx.components.ExampleValidator(
+      statistics=statistics_gen.outputs['statistics'],
+      schema=curated_schema.outputs['schema']).with_id(EXAMPLE_VALIDATOR)
+
+  data_gate = data_validation_gate.DataValidationGate(
+      anomalies=example_validator.outputs['anomalies']).with_id(DATA_GATE)
+
+  digest = code_digest()
+  transform = tfx.components.Transform(
+      examples=example_gen.outputs['examples'],
+      schema=curated_schema.outputs['schema'],
+      preprocessing_fn=PREPROCESSING_FN,
+      # Decoded pixels are never written out (models/preprocessing.py), and
+      # statistics over an image feature are what make Transform's memory
+      # grow with the data.
+      materialize=False,
+      disable_statistics=True,
+      splits_config=tfx.proto.SplitsConfig(analyze=[config.train_split]),
+      custom_config={'image_size': config.model.image_size,
+                     'code_digest': digest}).with_id(TRANSFORM)
+  transform.add_upstream_node(data_gate)
+
+  trainer = tfx.components.Trainer(
+      run_fn=RUN_FN,
+      examples=example_gen.outputs['examples'],
+      transform_graph=transform.outputs['transform_graph'],
+      schema=curated_schema.outputs['schema'],
+      train_args=tfx.proto.TrainArgs(splits=[config.train_split]),
+      eval_args=tfx.proto.EvalArgs(splits=[config.eval_split]),
+      custom_config={model_module.MODEL_CONFIG_KEY:
+                     configs.model_custom_config(config),
+                     'code_digest': digest}).with_id(TRAINER)
+
+  model_resolver = _baseline_resolver(config.baseline_strategy,
+                                      trainer.outputs['model'])
+
+  evaluator = tfx.components.Evaluator(
+      examples=example_gen.outputs['examples'],
+      model=trainer.outputs['model'],
+      baseline_model=model_resolver.outputs['model'],
+      example_splits=[config.test_split],
+      eval_config=eval_config.make_eval_config(config)).with_id(EVALUATOR)
+
+  pusher = tfx.components.Pusher(
+      model=trainer.outputs['model'],
+      model_blessing=evaluator.outputs['blessing'],
+      push_destination=tfx.proto.PushDestination(
+          filesystem=tfx.proto.PushDestination.Filesystem(
+              base_directory=serving_dir))).with_id(PUSHER)
+
+  components: List[tfx.types.BaseNode] = [
+      example_gen, statistics_gen, report_data, schema_gen, curated_schema,
+      example_validator, data_gate, transform, trainer, model_resolver,
+      evaluator, pusher,
+  ]
+  return tfx.dsl.Pipeline(
+      pipeline_name=config.name,
+      pipeline_root=pipeline_root,
+      components=components,
+      enable_cache=enable_cache,
+      metadata_connection_config=metadata_connection_config,
+      beam_pipeline_args=list(beam_pipeline_args),
+  )

@@ -1,0 +1,165 @@
+"""What the user reads at the end of `python local_runner.py`.
+
+Everything is read back from the run's MLMD store and its artifacts (the
+DataReport, the Evaluator's metrics and blessing, the Pusher's record), so the
+console shows what the pipeline recorded, not what the runner believes.
+"""
+
+import json
+import math
+import os
+from typing import List
+
+from tfx import types
+from tfx.types import artifact_utils
+from tfx.types import standard_artifacts
+
+from components import data_report
+from components import data_validation_gate
+from components import evaluation_results as er
+from models import features
+from models import model as model_module
+from pipeline import eval_config
+from pipeline import pipeline
+from pipeline import run_results
+
+SYNTHETIC_NOTE = ('Data: the built-in GENERATED sample (drawn faces in '
+                  "CelebA's layout). These numbers say the pipeline works; "
+                  'they are not CelebA results.')
+
+
+def _to_artifact(mlmd_artifact, artifact_class) -> types.Artifact:
+  artifact = artifact_class()
+  artifact.set_mlmd_artifact(mlmd_artifact)
+  return artifact
+
+
+def _balance_section(run: run_results.RunResult) -> List[str]:
+  node = run.get(pipeline.DATA_REPORT)
+  if node is None or 'report' not in node.outputs:
+    return []
+  uri = node.output_uri('report')
+  with open(os.path.join(uri, data_report.BALANCE_MARKDOWN)) as f:
+    text = f.read().strip()
+  return [text.replace('# Label balance', 'Label balance (from StatisticsGen)'),
+          f'Statistics, viewable in a browser: '
+          f'{os.path.join(uri, data_report.STATISTICS_HTML)}']
+
+
+def _states(run: run_results.RunResult) -> str:
+  return ', '.join(f'{node.node_id} {node.state.lower()}'
+                   for node in sorted(run.nodes.values(),
+                                      key=lambda n: n.execution.id))
+
+
+def _percent(value: float) -> str:
+  return '   n/a' if math.isnan(value) else f'{value:6.1%}'
+
+
+def cohort_table(evaluation: er.Evaluation) -> List[str]:
+  """Accuracy, FPR and FNR per output, overall and per cohort (test split)."""
+  rows = [f'{"output":<7} {"slice":<20} {"examples":>8} {"accuracy":>8} '
+          f'{"FPR":>6} {"FNR":>6}']
+  candidate = evaluation.candidate()
+  for output in features.LABEL_KEYS:
+    for key in [er.OVERALL] + evaluation.cohorts():
+      m = candidate[key][output]
+      rows.append(
+          f'{output:<7} {er.slice_name(key):<20} '
+          f'{m.get(eval_config.EXAMPLE_COUNT):8.0f} '
+          f'{_percent(m.get(eval_config.ACCURACY)):>8} '
+          f'{_percent(m.get(eval_config.FALSE_POSITIVE_RATE))} '
+          f'{_percent(m.get(eval_config.FALSE_NEGATIVE_RATE))}')
+    worst = evaluation.worst_cohort(output)
+    if worst is not None:
+      rows.append(f'{"":<7} worst cohort: {er.slice_name(worst)}')
+  return rows
+
+
+def _class_weights_section(run: run_results.RunResult) -> List[str]:
+  node = run.get(pipeline.TRAINER)
+  if node is None or 'model_run' not in node.outputs:
+    return []
+  path = os.path.join(node.output_uri('model_run'),
+                      model_module.CLASS_WEIGHTS_FILE)
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    record = json.load(f)
+  parts = [f'{label} +{w["positive_weight"]:.2f}/-{w["negative_weight"]:.2f}'
+           for label, w in record['labels'].items()]
+  return [f'Loss: {record["loss"]}; class weights from the train split: '
+          + ', '.join(parts) + (' (not used by plain bce)'
+                                if record['loss'] == 'bce' else '')]
+
+
+def _evaluation_section(run: run_results.RunResult) -> List[str]:
+  node = run.get(pipeline.EVALUATOR)
+  if node is None or 'evaluation' not in node.outputs:
+    return []
+  evaluation = er.load_evaluation(node.output_uri('evaluation'))
+  lines = ['Evaluation on the test split (TFMA):'] + cohort_table(evaluation)
+  blessed = evaluation.validation_ok
+  baseline = ('against the latest blessed model' if evaluation.has_baseline
+              else 'no blessed model yet, so no change threshold')
+  lines.append('')
+  lines.append(f'Verdict: {"BLESSED" if blessed else "NOT BLESSED"} '
+               f'({baseline})')
+  for failure in evaluation.failures:
+    lines.append(f'  - {failure.output} {failure.metric} on '
+                 f'{er.slice_name(failure.slice_key)}: {failure.value:.3f}, '
+                 f'needs {failure.threshold}')
+  return lines
+
+
+def _pusher_section(run: run_results.RunResult) -> List[str]:
+  node = run.get(pipeline.PUSHER)
+  if node is None or 'pushed_model' not in node.outputs:
+    return []
+  pushed = node.outputs['pushed_model'][-1]
+  if pushed.custom_properties['pushed'].int_value:
+    return ['Pushed to: ' +
+            pushed.custom_properties['pushed_destination'].string_value]
+  return ['Not pushed: the model did not pass validation; the serving folder '
+          'keeps the previous model.']
+
+
+def success(metadata_path: str, pipeline_name: str, synthetic: bool) -> str:
+  """The end-of-run summary of the latest run."""
+  store = run_results.connect(metadata_path)
+  run = run_results.load_run(store, pipeline_name)
+  lines = [f'Run {run.run_id}: {_states(run)}', '']
+  lines += _balance_section(run)
+  for section in (_class_weights_section(run), _evaluation_section(run),
+                  _pusher_section(run)):
+    if section:
+      lines += [''] + section
+  if synthetic:
+    lines += ['', SYNTHETIC_NOTE]
+  return '\n'.join(lines)
+
+
+def failure(metadata_path: str, pipeline_name: str,
+            error: Exception) -> str:
+  """What went wrong, with the anomalies when the data gate stopped the run."""
+  lines = [f'The run failed: {error}']
+  if not os.path.exists(metadata_path):
+    return '\n'.join(lines)
+  try:
+    store = run_results.connect(metadata_path)
+    run = run_results.load_run(store, pipeline_name)
+  except LookupError:
+    return '\n'.join(lines)
+  lines.append(f'Run {run.run_id}: {_states(run)}')
+  validator = run.get(pipeline.EXAMPLE_VALIDATOR)
+  if validator is not None and 'anomalies' in validator.outputs:
+    anomalies = _to_artifact(validator.outputs['anomalies'][-1],
+                             standard_artifacts.ExampleAnomalies)
+    problems = data_validation_gate.describe(
+        data_validation_gate.load_anomalies(anomalies))
+    if problems:
+      lines += ['', 'The data does not match the curated schema '
+                '(schema/schema.pbtxt); nothing was trained:']
+      lines += [f'  - {p}' for p in problems]
+  lines += [''] + _balance_section(run)
+  return '\n'.join(lines)
