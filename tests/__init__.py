@@ -1,0 +1,1 @@
+"""Unit, integration and end-to-end tests (model unit tests sit in models/)."""

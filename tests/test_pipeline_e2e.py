@@ -1,0 +1,213 @@
+"""End-to-end: `python local_runner.py` on a tiny generated sample.
+
+One default run (the `default_run` fixture) is read by most tests; the others
+make their own runs: a rerun that must be fully cached, a model too weak to be
+blessed, and data that must stop the run at ExampleValidator.
+"""
+
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+import glob  # pylint: disable=g-import-not-at-top
+import json
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from components import data_report
+from components import evaluation_results as er
+from components.celeba import testing as celeba_testing
+from models import features
+from models import signatures
+from models import test_utils
+from pipeline import configs
+from pipeline import eval_config
+from pipeline import pipeline
+from pipeline import run_results
+from tests import pipeline_runs
+
+pytestmark = pytest.mark.e2e
+
+DATA_STAGES = (pipeline.EXAMPLE_GEN, pipeline.STATISTICS_GEN,
+               pipeline.DATA_REPORT, pipeline.SCHEMA_GEN,
+               pipeline.CURATED_SCHEMA, pipeline.EXAMPLE_VALIDATOR,
+               pipeline.DATA_GATE)
+MODEL_STAGES = (pipeline.TRANSFORM, pipeline.TRAINER, pipeline.MODEL_RESOLVER,
+                pipeline.EVALUATOR, pipeline.PUSHER)
+
+
+def _latest_run(run: pipeline_runs.Run) -> run_results.RunResult:
+  store = run_results.connect(run.metadata_path)
+  return run_results.load_run(store, configs.PIPELINE_NAME)
+
+
+def _examples_by_split(data_root):
+  return celeba_testing.read_examples(data_root)
+
+
+# ------------------------------------------------------------- data stages
+
+
+def test_data_stages_are_recorded_in_mlmd(default_run):
+  result = _latest_run(default_run)
+  for node_id in DATA_STAGES:
+    assert node_id in result.nodes, f'{node_id} has no execution'
+    assert result.nodes[node_id].state == 'COMPLETE', node_id
+  stats = result.nodes[pipeline.STATISTICS_GEN].outputs['statistics'][0]
+  assert json.loads(stats.properties['split_names'].string_value) == list(
+      features.SPLITS)
+
+
+def test_reported_label_rates_match_the_data(default_run, e2e_data_root):
+  """The balance the user sees equals counts made independently here."""
+  result = _latest_run(default_run)
+  report_dir = result.nodes[pipeline.DATA_REPORT].output_uri('report')
+  with open(os.path.join(report_dir, data_report.BALANCE_JSON)) as f:
+    reported = json.load(f)
+  assert os.path.getsize(os.path.join(report_dir,
+                                      data_report.STATISTICS_HTML)) > 10_000
+  examples = _examples_by_split(e2e_data_root)
+  assert sum(len(v) for v in examples.values()) == (
+      pipeline_runs.E2E_SAMPLE_IMAGES)
+  for split in features.SPLITS:
+    rows = list(examples[split].values())
+    male = np.array([r['Male'] for r in rows])
+    young = np.array([r['Young'] for r in rows])
+    got = reported[split]
+    assert got['num_examples'] == len(rows)
+    assert got['positive_rates']['Male'] == pytest.approx(male.mean())
+    assert got['positive_rates']['Young'] == pytest.approx(young.mean())
+    for m, y in features.COHORTS:
+      assert got['cohort_counts'][features.cohort_name(m, y)] == int(
+          ((male == m) & (young == y)).sum())
+    # And the console shows the same rates.
+    assert f'| {split} | {len(rows)} | {male.mean():.1%} | {young.mean():.1%}' \
+        in default_run.stdout
+  # The generated sample reproduces CelebA's imbalance.
+  assert 0.35 < reported['train']['positive_rates']['Male'] < 0.48
+  assert 0.70 < reported['train']['positive_rates']['Young'] < 0.84
+  assert 'not CelebA results' in default_run.stdout
+
+
+def test_broken_data_stops_at_example_validator(tmp_path, e2e_data_root):
+  """Labels outside {0, 1} pass conversion checks elsewhere but not the schema."""
+  data = tmp_path / 'broken'
+  shutil.copytree(e2e_data_root, data)
+  bad = test_utils.raw_examples(5, seed=3, male=[2, 2, 2, 0, 1],
+                                young=[1, 1, 1, 1, 1])
+  test_utils.write_gzip_tfrecord(
+      str(data / 'train' / 'zz-bad-00000.tfrecord.gz'), bad)
+  run = pipeline_runs.run_local(str(tmp_path / 'out'),
+                                ['--data_dir', str(data), '--preset', 'sample'])
+  assert run.returncode == 1
+  assert "feature 'Male'" in run.stderr
+  assert 'nothing was trained' in run.stderr
+  assert 'train:' in run.stderr  # the split is named
+  result = _latest_run(run)
+  assert result.nodes[pipeline.EXAMPLE_VALIDATOR].state == 'COMPLETE'
+  assert result.nodes[pipeline.DATA_GATE].state == 'FAILED'
+  for node_id in (pipeline.TRANSFORM, pipeline.TRAINER, pipeline.EVALUATOR,
+                  pipeline.PUSHER):
+    assert node_id not in result.nodes, f'{node_id} ran on broken data'
+  assert not os.path.exists(run.serving_dir)
+
+
+# ------------------------------------------------------ training and push
+
+
+def test_every_stage_ran_and_the_model_was_pushed(default_run):
+  result = _latest_run(default_run)
+  for node_id in DATA_STAGES + MODEL_STAGES:
+    assert node_id in result.nodes, f'{node_id} has no execution'
+    assert result.nodes[node_id].state == 'COMPLETE', node_id
+  pushed = result.nodes[pipeline.PUSHER].outputs['pushed_model'][0]
+  assert pushed.custom_properties['pushed'].int_value == 1
+  destination = pushed.custom_properties['pushed_destination'].string_value
+  assert destination.startswith(default_run.serving_dir)
+  assert os.path.exists(os.path.join(destination, 'saved_model.pb'))
+  assert 'Verdict: BLESSED' in default_run.stdout
+  assert f'Pushed to: {destination}' in default_run.stdout
+
+
+def _evaluation(run: pipeline_runs.Run) -> er.Evaluation:
+  node = _latest_run(run).nodes[pipeline.EVALUATOR]
+  return er.load_evaluation(node.output_uri('evaluation'))
+
+
+def test_per_cohort_metrics_exist(default_run):
+  evaluation = _evaluation(default_run)
+  assert evaluation.validation_ok
+  candidate = evaluation.candidate()
+  cohorts = [er.cohort_key(m, y) for m, y in features.COHORTS]
+  for key in [er.OVERALL] + cohorts:
+    for output in features.LABEL_KEYS:
+      metrics = candidate[key][output]
+      for name in (eval_config.ACCURACY, eval_config.CROSS_ENTROPY,
+                   eval_config.PRECISION, eval_config.RECALL,
+                   eval_config.FALSE_POSITIVE_RATE,
+                   eval_config.FALSE_NEGATIVE_RATE, eval_config.EXAMPLE_COUNT):
+        assert name in metrics.values, (key, output, name)
+      c = metrics.confusion
+      assert c.tp + c.fp + c.tn + c.fn == metrics.get(eval_config.EXAMPLE_COUNT)
+  assert not np.isnan(candidate[er.OVERALL]['Male'].get(eval_config.AUC))
+  for output in features.LABEL_KEYS:
+    assert f'{output:<7} {"Non-Young x Male":<20}' in default_run.stdout
+
+
+def test_tfma_cohort_accuracy_equals_the_pushed_models_predictions(
+    default_run, e2e_data_root):
+  """Recompute accuracy per cohort from the pushed model on the test split."""
+  pushed = sorted(glob.glob(os.path.join(default_run.serving_dir, '*')))[-1]
+  serve = tf.saved_model.load(pushed).signatures[signatures.SERVING_DEFAULT]
+  rows = list(_examples_by_split(e2e_data_root)['test'].values())
+  serialized = [test_utils.serialize(
+      {features.IMAGE_KEY: [r['image']]}) for r in rows]
+  predictions = {label: [] for label in features.LABEL_KEYS}
+  for start in range(0, len(serialized), 64):
+    out = serve(examples=tf.constant(serialized[start:start + 64]))
+    for label in features.LABEL_KEYS:
+      predictions[label].extend(out[label].numpy().ravel())
+  male = np.array([r['Male'] for r in rows])
+  young = np.array([r['Young'] for r in rows])
+  evaluation = _evaluation(default_run)
+  for label, truth in (('Male', male), ('Young', young)):
+    correct = (np.array(predictions[label]) > 0.5) == (truth == 1)
+    tfma_overall = evaluation.candidate()[er.OVERALL][label]
+    assert tfma_overall.get(eval_config.ACCURACY) == pytest.approx(
+        correct.mean(), abs=1e-9)
+    for m, y in features.COHORTS:
+      members = (male == m) & (young == y)
+      tfma_value = evaluation.candidate()[er.cohort_key(m, y)][label].get(
+          eval_config.ACCURACY)
+      assert tfma_value == pytest.approx(correct[members].mean(), abs=1e-9)
+
+
+def test_unchanged_rerun_is_fully_cached(default_run):
+  rerun = pipeline_runs.run_local(default_run.output_root).check()
+  result = _latest_run(rerun)
+  for node_id in DATA_STAGES + MODEL_STAGES:
+    if node_id == pipeline.MODEL_RESOLVER:
+      continue  # resolvers look up artifacts on every run; nothing to cache
+    assert result.nodes[node_id].state == 'CACHED', node_id
+  print(f'cached rerun took {rerun.seconds:.1f} s')
+  assert 'Verdict: BLESSED' in rerun.stdout
+
+
+def test_a_model_below_the_thresholds_is_not_pushed(tmp_path):
+  """Two training steps cannot meet the sample's real floors."""
+  run = pipeline_runs.run_local(
+      str(tmp_path), ['--epochs', '1', '--steps_per_epoch', '2',
+                      '--no_explain']).check()
+  result = _latest_run(run)
+  assert result.nodes[pipeline.EVALUATOR].state == 'COMPLETE'
+  pushed = result.nodes[pipeline.PUSHER].outputs['pushed_model'][0]
+  assert pushed.custom_properties['pushed'].int_value == 0
+  assert not glob.glob(os.path.join(run.serving_dir, '*', 'saved_model.pb'))
+  assert 'Verdict: NOT BLESSED' in run.stdout
+  assert 'Not pushed' in run.stdout
+  evaluation = _evaluation(run)
+  assert evaluation.validation_ok is False
+  assert evaluation.failures
