@@ -1,0 +1,134 @@
+"""Tests for the DAG, its configs and its TFMA configuration (no execution)."""
+
+import dataclasses
+import json
+import os
+import shutil
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+import pytest  # pylint: disable=g-import-not-at-top
+import tensorflow_model_analysis as tfma
+
+from components import baseline_resolver
+from models import features
+from pipeline import configs
+from pipeline import eval_config
+from pipeline import pipeline
+
+
+def _dag(config=configs.SAMPLE):
+  return pipeline.create_pipeline(config, data_root='/data',
+                                  pipeline_root='/root', serving_dir='/serve')
+
+
+def _nodes(dag):
+  return {node.id: node for node in dag.components}
+
+
+def test_dag_has_every_stage_in_order():
+  nodes = _nodes(_dag())
+  for node_id in (pipeline.EXAMPLE_GEN, pipeline.STATISTICS_GEN,
+                  pipeline.DATA_REPORT, pipeline.SCHEMA_GEN,
+                  pipeline.CURATED_SCHEMA, pipeline.EXAMPLE_VALIDATOR,
+                  pipeline.DATA_GATE, pipeline.TRANSFORM, pipeline.TRAINER,
+                  pipeline.MODEL_RESOLVER, pipeline.EVALUATOR,
+                  pipeline.PUSHER):
+    assert node_id in nodes
+  # Nothing trains before the data gate has passed.
+  assert pipeline.DATA_GATE in {n.id for n in nodes[pipeline.TRANSFORM].upstream_nodes}
+  assert pipeline.TRAINER in {n.id for n in nodes[pipeline.MODEL_RESOLVER].upstream_nodes}
+
+
+def test_transform_streams_instead_of_materializing():
+  transform = _nodes(_dag())[pipeline.TRANSFORM]
+  props = transform.exec_properties
+  # materialize=False: no transformed_examples output at all.
+  assert 'transformed_examples' not in transform.outputs
+  assert props['disable_statistics'] == 1
+  assert props['module_file'] is None  # imported by path, never uploaded
+  assert props['preprocessing_fn'] == pipeline.PREPROCESSING_FN
+  custom = json.loads(props['custom_config'])
+  assert custom['image_size'] == configs.SAMPLE.model.image_size
+
+
+def test_trainer_gets_the_model_config_and_the_code_digest():
+  trainer = _nodes(_dag())[pipeline.TRAINER]
+  custom = json.loads(trainer.exec_properties['custom_config'])
+  assert custom['model'] == dataclasses.asdict(configs.SAMPLE.model)
+  assert custom['code_digest'] == pipeline.code_digest()
+  assert trainer.exec_properties['run_fn'] == pipeline.RUN_FN
+
+
+def test_code_digest_follows_the_model_code(tmp_path):
+  models_dir = os.path.dirname(os.path.abspath(pipeline.model_module.__file__))
+  copy = tmp_path / 'models'
+  shutil.copytree(models_dir, copy)
+  before = pipeline.code_digest(str(copy))
+  (copy / 'model_test.py').write_text('# tests do not change the model\n')
+  assert pipeline.code_digest(str(copy)) == before
+  with open(copy / 'losses.py', 'a') as f:
+    f.write('\n# a change\n')
+  assert pipeline.code_digest(str(copy)) != before
+
+
+def test_baseline_strategy_is_configurable():
+  local = _nodes(_dag())[pipeline.MODEL_RESOLVER]
+  assert local.exec_properties['resolver_class'] is (
+      baseline_resolver.PreviousBlessedModelStrategy)
+  assert set(local.outputs) >= {'model', 'model_blessing'}
+  kfp = _nodes(_dag(dataclasses.replace(
+      configs.SAMPLE, baseline_strategy=configs.LATEST_BLESSED)))[
+          pipeline.MODEL_RESOLVER]
+  assert kfp.exec_properties['resolver_class'].__name__ == (
+      'LatestBlessedModelStrategy')
+  with pytest.raises(ValueError, match='baseline strategy'):
+    _dag(dataclasses.replace(configs.SAMPLE, baseline_strategy='oldest'))
+
+
+def test_eval_config_scopes_thresholds_to_overall_and_cohorts():
+  config = eval_config.make_eval_config(configs.SAMPLE)
+  assert dict(config.model_specs[0].label_keys) == {'Male': 'Male',
+                                                    'Young': 'Young'}
+  assert len(config.slicing_specs) == 4
+  for spec in config.metrics_specs:
+    (output,) = spec.output_names
+    accuracy = [m for m in spec.metrics if m.class_name == 'BinaryAccuracy']
+    assert len(accuracy) == 1
+    assert not accuracy[0].HasField('threshold')  # never on every slice
+    overall, cohorts = accuracy[0].per_slice_thresholds
+    assert list(overall.slicing_specs) == [tfma.SlicingSpec()]
+    assert overall.threshold.value_threshold.lower_bound.value == (
+        configs.SAMPLE.thresholds.accuracy_floor[output])
+    assert overall.threshold.change_threshold.absolute.value == (
+        -configs.SAMPLE.thresholds.max_accuracy_drop)
+    assert len(cohorts.slicing_specs) == 4
+    assert cohorts.threshold.value_threshold.lower_bound.value == (
+        configs.SAMPLE.thresholds.cohort_accuracy_floor[output])
+    names = {m.class_name for m in spec.metrics}
+    assert {'BinaryCrossEntropy', 'AUC', 'Precision', 'Recall', 'FallOut',
+            'MissRate', 'ExampleCount', 'ConfusionMatrixAtThresholds'} <= names
+
+
+def test_presets_follow_the_reference_on_celeba():
+  model = configs.CELEBA.model
+  assert (model.image_size, model.alpha, model.weights, model.epochs,
+          model.batch_size) == (224, 1.0, 'imagenet', 5, 64)
+  assert configs.SAMPLE.model.loss == 'weighted_bce'
+  for preset in configs.PRESETS.values():
+    assert set(preset.thresholds.accuracy_floor) == set(features.LABEL_KEYS)
+
+
+def test_local_overrides_and_beam_args():
+  config = configs.for_local_run('sample', explain=False, direct_num_workers=2,
+                                 loss='bce', epochs=None)
+  assert config.model.loss == 'bce'
+  assert config.model.epochs == configs.SAMPLE.model.epochs
+  assert not config.explain.enabled
+  assert configs.local_beam_args(2) == [
+      '--direct_running_mode=multi_processing', '--direct_num_workers=2']
+  assert configs.local_beam_args(1) == ['--direct_num_workers=1']
+  with pytest.raises(ValueError):
+    configs.for_local_run('imagenet')
+  with pytest.raises(ValueError):
+    configs.ModelConfig(loss='focal')
