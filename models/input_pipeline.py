@@ -3,9 +3,11 @@
 Transform does not materialize decoded pixels (see `models.preprocessing`), so
 this is where decoding happens during training: read GZIP TFRecords, shuffle
 the still-compressed examples (cheap: a few KB each), batch, parse, apply the
-Transform graph (decode, resize, scale), augment, prefetch. Decoding runs on
+Transform graph (decode, resize, scale), prefetch. Decoding runs on
 `num_parallel_calls` threads, which is what keeps an accelerator fed; see
 `benchmarks/input_pipeline_benchmark.py` for its throughput per core.
+Augmentation is part of the network (models/augmentation.py), not of this
+pipeline, so it runs on the accelerator.
 """
 
 import os
@@ -32,21 +34,6 @@ def raw_feature_spec(with_labels: bool = True) -> Dict[str, tf.io.FixedLenFeatur
   return spec
 
 
-def augmenter(seed: Optional[int] = None) -> tf_keras.Sequential:
-  """Light, label-preserving augmentation of aligned faces.
-
-  Horizontal flips and shifts of up to 3%: neither changes gender or age, and
-  aligned CelebA faces need no rotation. Stronger jitter (larger shifts,
-  contrast) slowed learning of fine cues such as wrinkles more than it
-  curbed overfitting on the sample.
-  """
-  return tf_keras.Sequential([
-      tf_keras.layers.RandomFlip('horizontal', seed=seed),
-      tf_keras.layers.RandomTranslation(0.03, 0.03, fill_mode='reflect',
-                                        seed=seed),
-  ], name='augmentation')
-
-
 def _gzip_files(file_pattern: Union[str, Sequence[str]]) -> List[str]:
   patterns = [file_pattern] if isinstance(file_pattern, str) else file_pattern
   files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
@@ -59,7 +46,6 @@ def make_dataset(file_pattern: Union[str, Sequence[str]],
                  tft_layer: tf_keras.layers.Layer,
                  batch_size: int,
                  training: bool,
-                 augment: bool = False,
                  shuffle_buffer: int = 4096,
                  seed: Optional[int] = None,
                  num_parallel_calls: int = AUTOTUNE,
@@ -71,10 +57,9 @@ def make_dataset(file_pattern: Union[str, Sequence[str]],
     tft_layer: the Transform graph as a Keras layer
       (`TFTransformOutput.transform_features_layer()`).
     batch_size: examples per batch.
-    training: shuffle (and optionally augment); evaluation keeps file order.
-    augment: apply `augmenter()`; only used when training.
+    training: shuffle; evaluation keeps file order.
     shuffle_buffer: shuffle buffer in examples (compressed, before decoding).
-    seed: seed for shuffling and augmentation.
+    seed: seed for shuffling.
     num_parallel_calls: threads decoding batches; AUTOTUNE lets tf.data pick.
     repeat: repeat forever (for step-based training and benchmarks).
   """
@@ -106,8 +91,4 @@ def make_dataset(file_pattern: Union[str, Sequence[str]],
 
   dataset = dataset.map(transform, num_parallel_calls=num_parallel_calls,
                         deterministic=deterministic)
-  if training and augment:
-    aug = augmenter(seed)
-    dataset = dataset.map(lambda x, y: (aug(x, training=True), y),
-                          num_parallel_calls=num_parallel_calls)
   return dataset.prefetch(AUTOTUNE)

@@ -83,8 +83,8 @@ def train(hp: Dict[str, Any], train_files: List[str], eval_files: List[str],
 
   train_ds = input_pipeline.make_dataset(
       train_files, tft_layer, global_batch, training=True,
-      augment=hp['augment'], shuffle_buffer=hp['shuffle_buffer'],
-      seed=hp.get('seed'), repeat=bool(hp['steps_per_epoch']))
+      shuffle_buffer=hp['shuffle_buffer'], seed=hp.get('seed'),
+      repeat=bool(hp['steps_per_epoch']))
   eval_ds = input_pipeline.make_dataset(
       eval_files, tft_layer, global_batch, training=False)
 
@@ -96,7 +96,8 @@ def train(hp: Dict[str, Any], train_files: List[str], eval_files: List[str],
     model = network.build_network(
         image_size=hp['image_size'], alpha=hp['alpha'], weights=hp['weights'],
         dropout=hp['dropout'],
-        batch_norm_momentum=hp['batch_norm_momentum'])
+        batch_norm_momentum=hp['batch_norm_momentum'],
+        augment=hp['augment'], seed=hp.get('seed'))
     epoch = 0
     if pretrained and hp['frozen_epochs'] > 0:
       network.backbone_of(model).trainable = False
@@ -144,7 +145,11 @@ def run_fn(fn_args) -> None:
                  weights.negative_weight, hp['loss'])
 
   if hp.get('seed') is not None:
+    # Seeds alone are not enough: multi-threaded CPU kernels sum in varying
+    # order, and a from-scratch model amplifies those last bits into different
+    # cohort accuracies. Deterministic kernels make a rerun the same model.
     tf_keras.utils.set_random_seed(hp['seed'])
+    tf.config.experimental.enable_op_determinism()
   policy = distribution.configure_precision(hp['mixed_precision'])
   strategy = distribution.make_strategy(hp['distribution_strategy'])
   write_run_record(fn_args.model_run_dir, hp, class_weights, policy)

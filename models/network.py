@@ -15,6 +15,7 @@ from typing import Optional  # pylint: disable=g-import-not-at-top
 
 import tf_keras
 
+from models import augmentation
 from models import features
 from models import preprocessing
 
@@ -75,8 +76,9 @@ def build_network(image_size: int,
                   alpha: float,
                   weights: str = 'none',
                   dropout: float = 0.2,
-                  batch_norm_momentum: Optional[float] = None
-                  ) -> tf_keras.Model:
+                  batch_norm_momentum: Optional[float] = None,
+                  augment: bool = False,
+                  seed: Optional[int] = None) -> tf_keras.Model:
   """Builds the two-headed classifier.
 
   Args:
@@ -85,6 +87,8 @@ def build_network(image_size: int,
     weights: 'imagenet', 'none' or a path to a no-top weights file.
     dropout: dropout rate on the pooled features.
     batch_norm_momentum: overrides every BatchNorm layer's momentum when set.
+    augment: start with the augmentation layers (active only in training).
+    seed: seed of the augmentation.
 
   Returns:
     A tf_keras Model taking `image_xf` and returning a dict of [batch, 1]
@@ -99,7 +103,8 @@ def build_network(image_size: int,
 
   inputs = tf_keras.Input((image_size, image_size, 3),
                           name=preprocessing.IMAGE_XF_KEY)
-  x = backbone(inputs)
+  x = augmentation.augmenter(seed)(inputs) if augment else inputs
+  x = backbone(x)
   embedding = tf_keras.layers.GlobalAveragePooling2D(name=EMBEDDING_LAYER)(x)
   x = tf_keras.layers.Dropout(dropout)(embedding)
   # float32 heads keep the sigmoid and the loss stable under mixed precision.
