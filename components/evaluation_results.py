@@ -57,6 +57,9 @@ class OutputMetrics:
   values: Dict[str, float] = dataclasses.field(default_factory=dict)
   confusion: Confusion = dataclasses.field(default_factory=Confusion)
   diffs: Dict[str, float] = dataclasses.field(default_factory=dict)
+  # With a baseline, TFMA also writes the change of each count (candidate
+  # minus baseline); kept apart so it never stands in for the counts.
+  confusion_diff: Optional[Confusion] = None
 
   def get(self, name: str) -> float:
     return self.values.get(name, math.nan)
@@ -69,6 +72,7 @@ class ValidationFailure:
   metric: str
   value: float
   threshold: str
+  is_diff: bool = False  # the change against the baseline failed, not the value
 
 
 @dataclasses.dataclass
@@ -149,9 +153,13 @@ def load_evaluation(evaluation_uri: str) -> Evaluation:
           output, OutputMetrics())
       if kv.value.HasField('confusion_matrix_at_thresholds'):
         matrix = kv.value.confusion_matrix_at_thresholds.matrices[0]
-        entry.confusion = Confusion(
+        counts = Confusion(
             tp=matrix.true_positives, fp=matrix.false_positives,
             tn=matrix.true_negatives, fn=matrix.false_negatives)
+        if kv.key.is_diff:
+          entry.confusion_diff = counts
+        else:
+          entry.confusion = counts
       elif kv.key.is_diff:
         entry.diffs[kv.key.name] = _double(kv.value)
       else:
@@ -172,7 +180,8 @@ def load_evaluation(evaluation_uri: str) -> Evaluation:
             slice_key=key, output=failure.metric_key.output_name,
             metric=failure.metric_key.name,
             value=_double(failure.metric_value),
-            threshold=_threshold_text(failure.metric_threshold)))
+            threshold=_threshold_text(failure.metric_threshold),
+            is_diff=failure.metric_key.is_diff))
   return Evaluation(metrics=metrics, validation_ok=validation_ok,
                     failures=failures)
 

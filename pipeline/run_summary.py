@@ -17,6 +17,7 @@ from tfx.types import standard_artifacts
 from components import data_report
 from components import data_validation_gate
 from components import evaluation_results as er
+from components import report as slice_report
 from models import features
 from models import model as model_module
 from pipeline import eval_config
@@ -124,6 +125,16 @@ def _pusher_section(run: run_results.RunResult) -> List[str]:
           'keeps the previous model.']
 
 
+def _slice_report_section(run: run_results.RunResult) -> List[str]:
+  node = run.get(pipeline.SLICE_REPORT)
+  if node is None or 'report' not in node.outputs:
+    return []
+  uri = node.output_uri('report')
+  return [f'Slice report, viewable in a browser: '
+          f'{os.path.join(uri, slice_report.REPORT_HTML)}',
+          f'  (summary: {os.path.join(uri, slice_report.REPORT_MARKDOWN)})']
+
+
 def success(metadata_path: str, pipeline_name: str, synthetic: bool) -> str:
   """The end-of-run summary of the latest run."""
   store = run_results.connect(metadata_path)
@@ -131,7 +142,7 @@ def success(metadata_path: str, pipeline_name: str, synthetic: bool) -> str:
   lines = [f'Run {run.run_id}: {_states(run)}', '']
   lines += _balance_section(run)
   for section in (_class_weights_section(run), _evaluation_section(run),
-                  _pusher_section(run)):
+                  _pusher_section(run), _slice_report_section(run)):
     if section:
       lines += [''] + section
   if synthetic:

@@ -1,0 +1,40 @@
+"""The slice report: how a model does per gender x age cohort, readable anywhere.
+
+TFMA's own views render only inside Jupyter. This package turns one Evaluator
+run (candidate, and baseline when the Evaluator had one) or two runs (model A
+against model B) into files a person opens in any browser or Markdown viewer:
+
+    report.html  self-contained: inline CSS, plots as base64 PNG, no scripts,
+                 nothing fetched from the network
+    report.md    the summary: verdict, thresholds, per-cohort tables
+    report.json  every number in the report, for tools and tests
+
+Where the numbers come from (nothing is recomputed):
+  metrics, validation result, thresholds  the Evaluator's output folder
+                                          (components.evaluation_results,
+                                          its eval_config.json)
+  label balance                           StatisticsGen (components.label_balance)
+  class weights, hyperparameters          the Trainer's model_run folder
+  where the model went                    the Pusher's PushedModel artifact
+  figures                                 a ModelExplanation folder, if any
+
+Modules, one idea each:
+  content.py        what a report says: the models side by side, one code
+                    path for 'baseline vs candidate' and 'A vs B'
+  thresholds.py     the thresholds that decided the blessing, from the run
+  sources.py        reading the other artifacts (balance, weights, push)
+  explanation.py    the ModelExplanation folder contract (issue 6)
+  tables.py         the tables and findings every renderer lays out
+  plots.py          matplotlib figures as embedded PNG
+  render_html.py, render_markdown.py, report_json.py   the three files
+  writer.py         writes them into a folder
+  component.py      the SliceReport TFX component
+  runs.py           finds a run's artifacts in an MLMD store
+  compare.py, __main__.py   `python -m components.report compare A B`
+  testing.py        test helpers: read a report back, open it in Chromium
+"""
+
+# File names inside a SliceReport artifact (or a compare output folder).
+REPORT_HTML = 'report.html'
+REPORT_MARKDOWN = 'report.md'
+REPORT_JSON = 'report.json'

@@ -1,0 +1,331 @@
+"""What a slice report says, independent of how it is rendered.
+
+A report shows one or two models side by side. The same structure serves
+'baseline vs candidate' (both models in one Evaluator output, TFMA having
+computed the candidate's diffs against the baseline) and 'A vs B' (two
+Evaluator outputs, for example a BCE run and a weighted-BCE run): the
+reference model comes first, the subject last, and every number has a change
+column when there are two. Renderers (HTML, Markdown, JSON) only walk the rows
+built here, so the three files cannot disagree.
+
+Every value is one TFMA computed. The only arithmetic is the change between
+two models when TFMA did not compute it (A vs B), a plain difference of two
+TFMA values.
+"""
+
+import dataclasses
+import math
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from components import evaluation_results as er
+from components import label_balance
+from components.report import explanation as explanation_lib
+from components.report import sources
+from components.report import thresholds as thresholds_lib
+from models import features
+from pipeline import eval_config
+
+# Per-output metrics: (TFMA name, column title, formatter).
+Formatter = Callable[[float], str]
+
+
+def percent(value: float) -> str:
+  return 'n/a' if value is None or math.isnan(value) else f'{value:.1%}'
+
+
+def decimal(value: float) -> str:
+  return 'n/a' if value is None or math.isnan(value) else f'{value:.3f}'
+
+
+def count(value: float) -> str:
+  return 'n/a' if value is None or math.isnan(value) else f'{value:.0f}'
+
+
+def percent_points(value: float) -> str:
+  """A change of a rate, in percentage points."""
+  return 'n/a' if value is None or math.isnan(value) else f'{value * 100:+.1f} pp'
+
+
+def signed_decimal(value: float) -> str:
+  return 'n/a' if value is None or math.isnan(value) else f'{value:+.3f}'
+
+
+def signed_count(value: float) -> str:
+  return 'n/a' if value is None or math.isnan(value) else f'{value:+.0f}'
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricInfo:
+  name: str           # as TFMA records it
+  title: str
+  fmt: Formatter
+  change_fmt: Formatter
+  higher_is_better: Optional[bool]
+
+
+METRICS: Tuple[MetricInfo, ...] = (
+    MetricInfo(eval_config.ACCURACY, 'accuracy', percent, percent_points, True),
+    MetricInfo(eval_config.FALSE_POSITIVE_RATE, 'FPR', percent,
+               percent_points, False),
+    MetricInfo(eval_config.FALSE_NEGATIVE_RATE, 'FNR', percent,
+               percent_points, False),
+    MetricInfo(eval_config.AUC, 'AUC', decimal, signed_decimal, True),
+    MetricInfo(eval_config.PRECISION, 'precision', percent, percent_points,
+               True),
+    MetricInfo(eval_config.RECALL, 'recall', percent, percent_points, True),
+    MetricInfo(eval_config.CROSS_ENTROPY, 'BCE loss', decimal, signed_decimal,
+               False),
+    MetricInfo(eval_config.EXAMPLE_COUNT, 'examples', count, signed_count,
+               None),
+)
+METRIC_INFO: Dict[str, MetricInfo] = {m.name: m for m in METRICS}
+
+# Slices in the order a reader wants them: overall, per gender, per age, then
+# the four cohorts.
+GENDER_SLICES: Tuple[er.SliceKey, ...] = (((features.MALE_KEY, 0),),
+                                          ((features.MALE_KEY, 1),))
+AGE_SLICES: Tuple[er.SliceKey, ...] = (((features.YOUNG_KEY, 0),),
+                                       ((features.YOUNG_KEY, 1),))
+COHORT_SLICES: Tuple[er.SliceKey, ...] = tuple(
+    er.cohort_key(m, y) for m, y in features.COHORTS)
+ALL_SLICES: Tuple[er.SliceKey, ...] = ((er.OVERALL,) + GENDER_SLICES +
+                                       AGE_SLICES + COHORT_SLICES)
+
+# Where a change value came from.
+CHANGE_FROM_TFMA = 'tfma_diff'
+CHANGE_DIFFERENCE = 'difference'
+
+# Section titles, shared by the HTML and Markdown renderers and the tests.
+SECTION_VERDICT = 'Verdict and thresholds'
+SECTION_MODELS = 'Models'
+SECTION_BALANCE = 'Label balance'
+SECTION_ACCURACY = 'Accuracy per output and cohort'
+SECTION_HEATMAPS = 'Male x Young heatmaps'
+SECTION_CONFUSION = 'Confusion matrices by gender'
+SECTION_ERROR_RATES = 'FPR and FNR per cohort'
+SECTION_TRAINING = 'Class weights'
+SECTION_ALL_METRICS = 'All metrics'
+SECTION_EXPLANATION = 'Explanation'
+SECTIONS = (SECTION_VERDICT, SECTION_MODELS, SECTION_BALANCE,
+            SECTION_ACCURACY, SECTION_HEATMAPS, SECTION_CONFUSION,
+            SECTION_ERROR_RATES, SECTION_TRAINING, SECTION_ALL_METRICS,
+            SECTION_EXPLANATION)
+
+# Kinds of report.
+SINGLE = 'single'        # one model, no baseline
+BASELINE = 'baseline'    # candidate vs the Evaluator's baseline
+COMPARE = 'compare'      # model A vs model B from two evaluations
+
+
+@dataclasses.dataclass
+class Verdict:
+  """Whether the Evaluator blessed the model, and which thresholds decided."""
+  blessed: Optional[bool]
+  has_baseline: bool
+  checks: List[thresholds_lib.ThresholdCheck]
+  failures: List[er.ValidationFailure]
+
+
+@dataclasses.dataclass
+class ModelResult:
+  """One model's column: its TFMA metrics and what its run recorded."""
+  name: str          # column title: 'baseline', 'candidate', 'A', 'B'
+  description: str   # one line: which model, which loss, which run
+  metrics: Dict[er.SliceKey, Dict[str, er.OutputMetrics]]
+  evaluation_uri: str = ''
+  model_uri: str = ''
+  run_id: str = ''
+  verdict: Optional[Verdict] = None
+  training: Optional[sources.TrainingRecord] = None
+  push: Optional[sources.PushRecord] = None
+  balance: Optional[Dict[str, label_balance.SplitBalance]] = None
+  explanation: Optional[explanation_lib.Explanation] = None
+
+  def value(self, slice_key: er.SliceKey, output: str, metric: str) -> float:
+    entry = self.metrics.get(slice_key, {}).get(output)
+    return math.nan if entry is None else entry.get(metric)
+
+  def confusion(self, slice_key: er.SliceKey, output: str
+                ) -> Optional[er.Confusion]:
+    entry = self.metrics.get(slice_key, {}).get(output)
+    return None if entry is None else entry.confusion
+
+  def _as_evaluation(self) -> er.Evaluation:
+    return er.Evaluation(metrics={er.CANDIDATE: self.metrics},
+                         validation_ok=None, failures=[])
+
+  def worst_cohort(self, output: str) -> Optional[er.SliceKey]:
+    """The cohort with the lowest accuracy (evaluation_results' rule)."""
+    return self._as_evaluation().worst_cohort(output)
+
+  def highest_cohort(self, output: str, metric: str) -> Optional[er.SliceKey]:
+    """The cohort with the highest value of an error rate (FPR, FNR)."""
+    scored = [(self.value(k, output, metric), k) for k in COHORT_SLICES]
+    scored = [(v, k) for v, k in scored if not math.isnan(v)]
+    return max(scored)[1] if scored else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+  """One number per model for (output, slice, metric), and its change."""
+  output: str
+  slice_key: er.SliceKey
+  metric: str
+  values: Tuple[float, ...]
+  change: Optional[float]       # None with a single model
+  change_source: Optional[str]  # CHANGE_FROM_TFMA or CHANGE_DIFFERENCE
+
+
+@dataclasses.dataclass
+class ReportContent:
+  """A whole report: the models (reference first, subject last) and context."""
+  title: str
+  kind: str
+  models: List[ModelResult]
+  note: str = ''
+
+  @property
+  def subject(self) -> ModelResult:
+    return self.models[-1]
+
+  @property
+  def reference(self) -> Optional[ModelResult]:
+    return self.models[0] if len(self.models) > 1 else None
+
+  @property
+  def compared(self) -> bool:
+    return len(self.models) > 1
+
+  @property
+  def change_title(self) -> str:
+    if not self.compared:
+      return ''
+    return f'change ({self.subject.name} - {self.reference.name})'
+
+  def outputs(self) -> List[str]:
+    present = {o for by_output in self.subject.metrics.values()
+               for o in by_output}
+    return [o for o in features.LABEL_KEYS if o in present]
+
+  def slices(self) -> List[er.SliceKey]:
+    return [k for k in ALL_SLICES if k in self.subject.metrics]
+
+  def row(self, output: str, slice_key: er.SliceKey, metric: str) -> Row:
+    values = tuple(m.value(slice_key, output, metric) for m in self.models)
+    change, source = None, None
+    if self.compared:
+      change, source = self._change(output, slice_key, metric, values)
+    return Row(output=output, slice_key=slice_key, metric=metric,
+               values=values, change=change, change_source=source)
+
+  def _change(self, output, slice_key, metric, values):
+    if self.kind == BASELINE:
+      entry = self.subject.metrics.get(slice_key, {}).get(output)
+      if entry is not None and metric in entry.diffs:
+        return entry.diffs[metric], CHANGE_FROM_TFMA
+    return values[-1] - values[0], CHANGE_DIFFERENCE
+
+  def confusion_change(self, slice_key: er.SliceKey, output: str
+                       ) -> Optional[er.Confusion]:
+    """Subject minus reference per count: TFMA's diff when it wrote one."""
+    if not self.compared:
+      return None
+    if self.kind == BASELINE:
+      entry = self.subject.metrics.get(slice_key, {}).get(output)
+      if entry is not None and entry.confusion_diff is not None:
+        return entry.confusion_diff
+    a = self.reference.confusion(slice_key, output)
+    b = self.subject.confusion(slice_key, output)
+    if a is None or b is None:
+      return None
+    return er.Confusion(tp=b.tp - a.tp, fp=b.fp - a.fp, tn=b.tn - a.tn,
+                        fn=b.fn - a.fn)
+
+  def rows(self, metrics: Sequence[str] = tuple(m.name for m in METRICS),
+           slices: Optional[Sequence[er.SliceKey]] = None,
+           outputs: Optional[Sequence[str]] = None) -> List[Row]:
+    """Rows for every (output, slice, metric), output-major."""
+    slices = [s for s in (slices or self.slices())
+              if s in self.subject.metrics]
+    return [self.row(output, key, metric)
+            for output in (outputs or self.outputs())
+            for key in slices
+            for metric in metrics]
+
+  def shared_balance(self) -> bool:
+    """Whether every model with a balance saw the same data."""
+    balances = [m.balance for m in self.models if m.balance is not None]
+    return len(balances) > 1 and all(b == balances[0] for b in balances[1:])
+
+
+def verdict_of(evaluation_uri: str, evaluation: er.Evaluation) -> Verdict:
+  return Verdict(blessed=evaluation.validation_ok,
+                 has_baseline=evaluation.has_baseline,
+                 checks=thresholds_lib.threshold_checks(evaluation_uri,
+                                                        evaluation),
+                 failures=list(evaluation.failures))
+
+
+def describe(training: Optional[sources.TrainingRecord],
+             run_id: str = '') -> str:
+  """'loss bce, run 2026-...': what tells two runs of the study apart."""
+  parts = []
+  if training is not None:
+    parts.append(f'loss {training.loss}')
+  if run_id:
+    parts.append(f'run {run_id}')
+  return ', '.join(parts)
+
+
+def model_from_evaluation(
+    evaluation_uri: str, name: str, *,
+    evaluation: Optional[er.Evaluation] = None,
+    run_id: str = '',
+    training: Optional[sources.TrainingRecord] = None,
+    push: Optional[sources.PushRecord] = None,
+    balance: Optional[Dict[str, label_balance.SplitBalance]] = None,
+    explanation: Optional[explanation_lib.Explanation] = None) -> ModelResult:
+  """The candidate of one Evaluator output as a column, with its verdict."""
+  evaluation = evaluation or er.load_evaluation(evaluation_uri)
+  locations = thresholds_lib.load_model_locations(evaluation_uri)
+  model_uri = locations.get(er.CANDIDATE, locations.get('', ''))
+  return ModelResult(
+      name=name, description=describe(training, run_id),
+      metrics=evaluation.candidate(), evaluation_uri=evaluation_uri,
+      model_uri=model_uri, run_id=run_id,
+      verdict=verdict_of(evaluation_uri, evaluation), training=training,
+      push=push, balance=balance, explanation=explanation)
+
+
+def for_run(evaluation_uri: str, *,
+            title: str = 'Slice report',
+            note: str = '',
+            run_id: str = '',
+            training: Optional[sources.TrainingRecord] = None,
+            push: Optional[sources.PushRecord] = None,
+            balance: Optional[Dict[str, label_balance.SplitBalance]] = None,
+            explanation: Optional[explanation_lib.Explanation] = None
+            ) -> ReportContent:
+  """The report of one Evaluator run: candidate, and baseline if it had one."""
+  evaluation = er.load_evaluation(evaluation_uri)
+  candidate = model_from_evaluation(
+      evaluation_uri, er.CANDIDATE, evaluation=evaluation, run_id=run_id,
+      training=training, push=push, balance=balance, explanation=explanation)
+  if not evaluation.has_baseline:
+    return ReportContent(title=title, kind=SINGLE, models=[candidate],
+                         note=note)
+  locations = thresholds_lib.load_model_locations(evaluation_uri)
+  baseline = ModelResult(
+      name=er.BASELINE,
+      description="the Evaluator's baseline: a model blessed before",
+      metrics=evaluation.baseline(), evaluation_uri=evaluation_uri,
+      model_uri=locations.get(er.BASELINE, ''))
+  return ReportContent(title=title, kind=BASELINE,
+                       models=[baseline, candidate], note=note)
+
+
+def comparison(a: ModelResult, b: ModelResult, *,
+               title: str = 'Model comparison', note: str = ''
+               ) -> ReportContent:
+  """A against B: two evaluations' candidates side by side, B the subject."""
+  return ReportContent(title=title, kind=COMPARE, models=[a, b], note=note)

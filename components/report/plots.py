@@ -1,0 +1,209 @@
+"""The report's figures, drawn with matplotlib and returned as PNG bytes.
+
+matplotlib is already a project dependency, draws without a display or a
+network, and gives PNGs the HTML embeds as base64, so the report is one file
+that opens anywhere. Figures are built on `matplotlib.figure.Figure` (not
+pyplot), so no global state leaks between reports or threads. Every plotted
+number is one the report's tables also show.
+"""
+
+import io
+import math
+from typing import Dict, List, Optional, Sequence
+
+from matplotlib import ticker
+from matplotlib.figure import Figure
+import numpy as np
+
+from components import evaluation_results as er
+from components import label_balance
+from components.report import content as content_lib
+from models import features
+from pipeline import eval_config
+
+DPI = 96
+# Colour-blind-safe (Okabe-Ito) colours for models and cohorts.
+MODEL_COLOURS = ('#999999', '#0072B2', '#E69F00', '#009E73')
+COHORT_COLOURS = ('#D55E00', '#CC79A7', '#0072B2', '#56B4E9')
+
+
+def to_png(figure: Figure) -> bytes:
+  buffer = io.BytesIO()
+  figure.savefig(buffer, format='png', dpi=DPI, bbox_inches='tight')
+  return buffer.getvalue()
+
+
+def _model_colours(n: int) -> Sequence[str]:
+  # With one model use the subject's colour; with two, grey then blue.
+  return MODEL_COLOURS[1:2] if n == 1 else MODEL_COLOURS[:n]
+
+
+def balance_figure(balances: Dict[str, label_balance.SplitBalance]) -> bytes:
+  """Per split: cohort counts as one stacked bar, positive rates annotated."""
+  splits = [s for s in features.SPLITS if s in balances] + sorted(
+      s for s in balances if s not in features.SPLITS)
+  cohorts = features.cohort_names()
+  figure = Figure(figsize=(8, 0.6 + 0.6 * len(splits)))
+  ax = figure.subplots()
+  for i, split in enumerate(splits):
+    b = balances[split]
+    left = 0
+    for colour, cohort in zip(COHORT_COLOURS, cohorts):
+      share = b.cohort_shares[cohort]
+      ax.barh(i, share, left=left, color=colour,
+              label=cohort if i == 0 else None)
+      if share > 0.06:
+        ax.text(left + share / 2, i, f'{b.cohort_counts[cohort]}',
+                ha='center', va='center', fontsize=8, color='white')
+      left += share
+    rates = ', '.join(f'{label} {b.positive_rates[label]:.0%}'
+                      for label in features.LABEL_KEYS)
+    ax.text(1.01, i, f'n={b.num_examples}; {rates}', va='center', fontsize=8)
+  ax.set_yticks(range(len(splits)), splits)
+  ax.set_xlim(0, 1)
+  ax.invert_yaxis()
+  ax.set_xlabel('share of examples (bar labels: counts)')
+  ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.35), ncol=4,
+            fontsize=8, frameon=False)
+  ax.set_title('Label balance per split (StatisticsGen)')
+  return to_png(figure)
+
+
+def _grouped_bars(ax, groups: List[str], series: List[List[float]],
+                  names: List[str], colours: Sequence[str]) -> None:
+  width = 0.8 / max(len(series), 1)
+  x = np.arange(len(groups))
+  for i, (values, name, colour) in enumerate(zip(series, names, colours)):
+    heights = [0 if math.isnan(v) else v for v in values]
+    bars = ax.bar(x + (i - (len(series) - 1) / 2) * width, heights, width,
+                  label=name, color=colour)
+    for bar, v in zip(bars, values):
+      ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.01,
+              'n/a' if math.isnan(v) else f'{v:.0%}', ha='center',
+              va='bottom', fontsize=7)
+  ax.set_xticks(x, groups, fontsize=8)
+
+
+def accuracy_figure(report: content_lib.ReportContent) -> bytes:
+  """Accuracy per output, overall and per cohort, one bar per model."""
+  outputs = report.outputs()
+  slices = [er.OVERALL] + list(content_lib.COHORT_SLICES)
+  figure = Figure(figsize=(10, 2.6 * len(outputs)))
+  axes = np.atleast_1d(figure.subplots(len(outputs), 1))
+  for ax, output in zip(axes, outputs):
+    series = [[m.value(k, output, eval_config.ACCURACY) for k in slices]
+              for m in report.models]
+    _grouped_bars(ax, [er.slice_name(k) for k in slices], series,
+                  [m.name for m in report.models],
+                  _model_colours(len(report.models)))
+    ax.set_ylim(0, 1.12)
+    ax.yaxis.set_major_formatter(ticker.PercentFormatter(1.0))
+    ax.set_ylabel('accuracy')
+    ax.set_title(f'{output}: accuracy overall and per cohort')
+    ax.legend(fontsize=8, loc='lower right')
+  figure.tight_layout()
+  return to_png(figure)
+
+
+def error_rates_figure(report: content_lib.ReportContent) -> bytes:
+  """FPR and FNR per cohort and output, one bar per model."""
+  outputs = report.outputs()
+  cohorts = list(content_lib.COHORT_SLICES)
+  figure = Figure(figsize=(11, 3.0 * len(outputs)))
+  axes = np.atleast_2d(figure.subplots(len(outputs), 2))
+  for row, output in zip(axes, outputs):
+    for ax, (metric, title) in zip(
+        row, ((eval_config.FALSE_POSITIVE_RATE, 'FPR'),
+              (eval_config.FALSE_NEGATIVE_RATE, 'FNR'))):
+      series = [[m.value(k, output, metric) for k in cohorts]
+                for m in report.models]
+      _grouped_bars(ax, [er.slice_name(k).replace(' x ', '\n')
+                         for k in cohorts], series,
+                    [m.name for m in report.models],
+                    _model_colours(len(report.models)))
+      top = max([v for s in series for v in s if not math.isnan(v)] + [0.1])
+      ax.set_ylim(0, min(1.15, top * 1.25 + 0.02))
+      ax.yaxis.set_major_formatter(ticker.PercentFormatter(1.0))
+      ax.set_title(f'{output}: {title} per cohort', fontsize=10)
+      ax.legend(fontsize=7)
+  figure.tight_layout()
+  return to_png(figure)
+
+
+def _cohort_grid(model: content_lib.ModelResult, output: str,
+                 metric: str) -> np.ndarray:
+  """Rows Young=1, Young=0; columns Male=0 (Female), Male=1 (Male)."""
+  return np.array([[model.value(er.cohort_key(male, young), output, metric)
+                    for male in (0, 1)] for young in (1, 0)])
+
+
+def _annotated_grid(ax, grid: np.ndarray, counts: Optional[np.ndarray],
+                    title: str, cmap: str, vmin: float, vmax: float,
+                    fmt) -> None:
+  shown = np.where(np.isnan(grid), (vmin + vmax) / 2, grid)
+  ax.imshow(shown, cmap=cmap, vmin=vmin, vmax=vmax)
+  for r in range(2):
+    for c in range(2):
+      text = fmt(grid[r, c])
+      if counts is not None and not math.isnan(counts[r, c]):
+        text += f'\nn={counts[r, c]:.0f}'
+      # White on the dark ends of a diverging colour map, black in between.
+      extreme = abs(shown[r, c] - (vmin + vmax) / 2) > 0.35 * (vmax - vmin)
+      ax.text(c, r, text, ha='center', va='center', fontsize=9,
+              color='white' if extreme else 'black')
+  ax.set_xticks([0, 1], [features.VALUE_NAMES[features.MALE_KEY][0],
+                         features.VALUE_NAMES[features.MALE_KEY][1]])
+  ax.set_yticks([0, 1], [features.VALUE_NAMES[features.YOUNG_KEY][1],
+                         features.VALUE_NAMES[features.YOUNG_KEY][0]])
+  ax.set_title(title, fontsize=10)
+
+
+def heatmap_figure(report: content_lib.ReportContent, output: str) -> bytes:
+  """Male x Young accuracy of one output, per model, and the change."""
+  panels = len(report.models) + (1 if report.compared else 0)
+  figure = Figure(figsize=(3.2 * panels, 3.0))
+  axes = np.atleast_1d(figure.subplots(1, panels))
+  for ax, model in zip(axes, report.models):
+    _annotated_grid(ax, _cohort_grid(model, output, eval_config.ACCURACY),
+                    _cohort_grid(model, output, eval_config.EXAMPLE_COUNT),
+                    f'{model.name}', 'RdYlGn', 0.5, 1.0,
+                    content_lib.percent)
+  if report.compared:
+    change = np.array([[report.row(output, er.cohort_key(male, young),
+                                   eval_config.ACCURACY).change
+                        for male in (0, 1)] for young in (1, 0)],
+                      dtype=float)
+    _annotated_grid(axes[-1], change, None, report.change_title, 'RdBu',
+                    -0.2, 0.2, content_lib.percent_points)
+  figure.suptitle(f'{output}: accuracy per Male x Young cohort', fontsize=11)
+  figure.tight_layout()
+  return to_png(figure)
+
+
+def confusion_figure(report: content_lib.ReportContent, output: str) -> bytes:
+  """Confusion matrix of one output on Female and Male examples, per model."""
+  models = report.models
+  figure = Figure(figsize=(3.0 * 2 * len(models), 3.0))
+  axes = np.atleast_1d(figure.subplots(1, 2 * len(models)))
+  names = features.VALUE_NAMES[output]
+  for i, model in enumerate(models):
+    for j, gender in enumerate(content_lib.GENDER_SLICES):
+      ax = axes[2 * i + j]
+      c = model.confusion(gender, output) or er.Confusion(
+          math.nan, math.nan, math.nan, math.nan)
+      grid = np.array([[c.tn, c.fp], [c.fn, c.tp]], dtype=float)
+      total = np.nansum(grid) or 1.0
+      ax.imshow(np.nan_to_num(grid / total), cmap='Blues', vmin=0, vmax=1)
+      for r in range(2):
+        for col in range(2):
+          ax.text(col, r, content_lib.count(grid[r, col]), ha='center',
+                  va='center', fontsize=10,
+                  color='white' if grid[r, col] / total > 0.5 else 'black')
+      ax.set_xticks([0, 1], [f'pred {names[0]}', f'pred {names[1]}'],
+                    fontsize=8)
+      ax.set_yticks([0, 1], [f'true {names[0]}', f'true {names[1]}'],
+                    fontsize=8)
+      ax.set_title(f'{model.name}: {er.slice_name(gender)}', fontsize=10)
+  figure.suptitle(f'{output}: confusion matrix by gender', fontsize=11)
+  figure.tight_layout()
+  return to_png(figure)

@@ -1,0 +1,285 @@
+"""Unit tests of the slice report on made-up metrics (no pipeline run).
+
+The end-to-end tests (test_report_e2e.py) check the report against real
+Evaluator outputs; these pin the rendering rules quickly: every section in
+every kind of report, numbers that read back exactly, changes from TFMA's
+diffs or as differences, the explanation contract, thresholds read from an
+eval_config.json, a page with nothing to fetch.
+"""
+
+import base64
+import json
+import math
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+import pytest  # pylint: disable=g-import-not-at-top
+
+from components import artifacts
+from components import evaluation_results as er
+from components import label_balance
+from components import report as report_pkg
+from components.report import component
+from components.report import content as content_lib
+from components.report import explanation as explanation_lib
+from components.report import render_html
+from components.report import render_markdown
+from components.report import sources
+from components.report import testing
+from components.report import thresholds as thresholds_lib
+from components.report import writer
+from models import features
+from pipeline import configs
+from pipeline import eval_config
+
+
+def _balance():
+  return {split: label_balance.SplitBalance(
+      split=split, num_examples=100 * (i + 1),
+      positive_rates={'Male': 0.4, 'Young': 0.77},
+      cohort_counts={name: 25 * (i + 1) for name in features.cohort_names()})
+          for i, split in enumerate(features.SPLITS)}
+
+
+def _training(loss):
+  return sources.TrainingRecord(loss=loss, class_weights={
+      'Male': {'positive_rate': 0.4, 'positive_weight': 1.25,
+               'negative_weight': 0.83},
+      'Young': {'positive_rate': 0.77, 'positive_weight': 0.65,
+                'negative_weight': 2.17}}, hyperparameters={'loss': loss})
+
+
+def _verdict(blessed=True):
+  failures = [] if blessed else [er.ValidationFailure(
+      slice_key=er.cohort_key(0, 0), output='Young',
+      metric=eval_config.ACCURACY, value=0.35, threshold='>= 0.6')]
+  return content_lib.Verdict(blessed=blessed, has_baseline=False, checks=[],
+                             failures=failures)
+
+
+def _model(name, seed, *, diffs=False, explanation=None, loss='weighted_bce',
+           verdict=True):
+  return content_lib.ModelResult(
+      name=name, description=f'loss {loss}',
+      metrics=testing.fake_metrics(seed, with_diffs=diffs),
+      model_uri=f'/models/{name}', evaluation_uri=f'/eval/{name}',
+      verdict=_verdict(verdict) if verdict is not None else None,
+      training=_training(loss), balance=_balance(),
+      push=sources.PushRecord(pushed=bool(verdict), destination='/serving/1'
+                              if verdict else ''),
+      explanation=explanation)
+
+
+def _reports(explanation=None):
+  single = content_lib.ReportContent(
+      title='single', kind=content_lib.SINGLE,
+      models=[_model(er.CANDIDATE, 1, explanation=explanation)])
+  baseline = content_lib.ReportContent(
+      title='baseline', kind=content_lib.BASELINE,
+      models=[_model(er.BASELINE, 2, verdict=None),
+              _model(er.CANDIDATE, 1, diffs=True, explanation=explanation)])
+  compared = content_lib.comparison(
+      _model('A', 3, loss='bce', verdict=False),
+      _model('B', 1, explanation=explanation), title='compare')
+  return {'single': single, 'baseline': baseline, 'compare': compared}
+
+
+@pytest.mark.parametrize('kind', ['single', 'baseline', 'compare'])
+def test_every_section_is_present(kind, tmp_path):
+  report = _reports()[kind]
+  files = writer.write(report, str(tmp_path))
+  with open(files.html) as f:
+    parsed = testing.parse_html(f.read())
+  with open(files.markdown) as f:
+    markdown = f.read()
+  assert parsed.headings == list(content_lib.SECTIONS)
+  assert testing.markdown_headings(markdown) == list(content_lib.SECTIONS)
+  assert testing.load_json(str(tmp_path))['kind'] == report.kind
+
+
+@pytest.mark.parametrize('kind', ['single', 'baseline', 'compare'])
+def test_html_numbers_read_back_exactly(kind):
+  report = _reports()[kind]
+  parsed = testing.parse_html(render_html.render(report))
+  checked = 0
+  for model in report.models:
+    for key in content_lib.ALL_SLICES:
+      for output in features.LABEL_KEYS:
+        for info in content_lib.METRICS:
+          cells = parsed.numbers.get(
+              (output, er.slice_name(key), info.name, model.name))
+          assert cells, (model.name, key, output, info.name)
+          expected = model.value(key, output, info.name)
+          for value, text in cells:
+            assert value == expected
+            assert text == info.fmt(expected)
+          checked += 1
+        c = model.confusion(key, output)
+        if key in content_lib.GENDER_SLICES:
+          for attr in ('tp', 'fp', 'tn', 'fn'):
+            ((value, _),) = parsed.numbers[
+                (output, er.slice_name(key), f'confusion/{attr}', model.name)]
+            assert value == getattr(c, attr)
+  assert checked == len(report.models) * 9 * 2 * len(content_lib.METRICS)
+
+
+def test_baseline_changes_are_tfmas_diffs_and_compare_changes_differences():
+  reports = _reports()
+  parsed = testing.parse_html(render_html.render(reports['baseline']))
+  candidate = reports['baseline'].subject
+  for key in content_lib.ALL_SLICES:
+    for output in features.LABEL_KEYS:
+      for name in (eval_config.ACCURACY, eval_config.FALSE_POSITIVE_RATE):
+        (value, _), *_ = parsed.numbers[(output, er.slice_name(key), name,
+                                         'change')]
+        assert value == candidate.metrics[key][output].diffs[name]
+  compared = reports['compare']
+  data = json.loads(__import__('components.report.report_json',
+                               fromlist=['render']).render(compared))
+  for row in data['metrics']:
+    a, b = row['values']['A'], row['values']['B']
+    assert row['change'] == pytest.approx(b - a)
+    assert row['change_source'] == content_lib.CHANGE_DIFFERENCE
+
+
+def test_markdown_accuracy_table_matches_the_metrics():
+  report = _reports()['compare']
+  tables = testing.markdown_tables(render_markdown.render(report))
+  (accuracy,) = [t for t in tables if t[0][:3] == ['output', 'slice',
+                                                    'examples']]
+  a, b = report.models
+  for output, slice_name, _, text_a, text_b, change in accuracy[1:]:
+    key = next(k for k in content_lib.ALL_SLICES
+               if er.slice_name(k) == slice_name)
+    assert text_a == content_lib.percent(a.value(key, output,
+                                                 eval_config.ACCURACY))
+    assert text_b == content_lib.percent(b.value(key, output,
+                                                 eval_config.ACCURACY))
+    assert change == content_lib.percent_points(
+        b.value(key, output, eval_config.ACCURACY) -
+        a.value(key, output, eval_config.ACCURACY))
+
+
+def test_worst_cohort_is_named_and_marked():
+  report = _reports()['single']
+  model = report.subject
+  markdown = render_markdown.render(report)
+  for output in features.LABEL_KEYS:
+    worst = min(content_lib.COHORT_SLICES,
+                key=lambda k: model.value(k, output, eval_config.ACCURACY))
+    assert model.worst_cohort(output) == worst
+    assert f'{output}, candidate: worst cohort {er.slice_name(worst)}' in \
+        markdown
+  parsed = testing.parse_html(render_html.render(report))
+  assert 'class="worst num"' in render_html.render(report)
+  assert parsed.numbers
+
+
+def test_page_is_self_contained():
+  page = render_html.render(_reports()['compare'])
+  parsed = testing.parse_html(page)
+  assert parsed.scripts == 0
+  assert parsed.images
+  for image in parsed.images:
+    assert image['src'].startswith('data:image/png;base64,')
+    assert base64.b64decode(image['src'].split(',', 1)[1])[:8] == \
+        b'\x89PNG\r\n\x1a\n'
+  for needle in ('http://', 'https://', '<link', '@import', 'url('):
+    assert needle not in page
+
+
+def test_explanation_figures_are_embedded_under_their_sections(tmp_path):
+  record = testing.write_fake_explanation(str(tmp_path / 'explanation'))
+  loaded = explanation_lib.load(str(tmp_path / 'explanation'))
+  assert loaded.sections() == ['Latent space', 'Saliency']
+  report = _reports(explanation=loaded)['single']
+  page = render_html.render(report)
+  section = page.split(f'<h2>{content_lib.SECTION_EXPLANATION}</h2>', 1)[1]
+  for figure in record['figures']:
+    with open(tmp_path / 'explanation' / figure['file'], 'rb') as f:
+      encoded = base64.b64encode(f.read()).decode()
+    assert f'data:image/png;base64,{encoded}' in section
+    heading = f'<h3>{figure["section"]} (candidate)</h3>'
+    assert section.index(heading) < section.index(encoded)
+  markdown = render_markdown.render(report)
+  assert ('- candidate, Saliency: Integrated gradients, Non-Young x Female; '
+          'Grad-CAM, Young x Male') in markdown
+  assert '- candidate, Latent space: UMAP of the embeddings by cohort' in \
+      markdown
+
+
+def test_a_missing_figure_is_reported_not_fatal(tmp_path):
+  testing.write_fake_explanation(str(tmp_path))
+  os.remove(tmp_path / 'figures' / 'figure_1.png')
+  loaded = explanation_lib.load(str(tmp_path))
+  page = render_html.render(_reports(explanation=loaded)['single'])
+  assert 'Figure missing: Integrated gradients, Non-Young x Female' in page
+  assert explanation_lib.load(str(tmp_path / 'nothing-here')) is None
+  assert explanation_lib.load('') is None
+
+
+def test_component_declares_the_explanation_input_optional():
+  spec = component.SliceReport.SPEC_CLASS
+  assert spec.INPUTS['explanation'].optional
+  assert spec.INPUTS['explanation'].type is artifacts.ModelExplanation
+  for key in ('model_run', 'pushed_model'):
+    assert spec.INPUTS[key].optional
+  for key in ('evaluation', 'statistics'):
+    assert not spec.INPUTS[key].optional
+  assert spec.OUTPUTS['report'].type is artifacts.SliceReport
+
+
+def _write_eval_config(folder, config, locations):
+  from tensorflow_model_analysis.writers import eval_config_writer  # pylint: disable=g-import-not-at-top
+  os.makedirs(folder, exist_ok=True)
+  with open(os.path.join(folder, 'eval_config.json'), 'w') as f:
+    f.write(eval_config_writer._serialize_eval_run(  # pylint: disable=protected-access
+        config, 'data', 'tfrecords', locations))
+
+
+def test_thresholds_come_from_the_evaluations_eval_config(tmp_path):
+  """Floors of the run, not of configs.py; verdicts from the failures."""
+  thresholds = configs.EvalThresholds(
+      accuracy_floor={'Male': 0.81, 'Young': 0.72},
+      cohort_accuracy_floor={'Male': 0.61, 'Young': 0.52},
+      max_accuracy_drop=0.02)
+  config = eval_config.make_eval_config(
+      configs.PipelineConfig(name='x', model=configs.ModelConfig(),
+                             thresholds=thresholds))
+  _write_eval_config(str(tmp_path), config, {'candidate': '/m/c',
+                                             'baseline': '/m/b'})
+  failing = er.cohort_key(0, 0)
+  evaluation = er.Evaluation(
+      metrics={er.CANDIDATE: testing.fake_metrics(1, with_diffs=True),
+               er.BASELINE: testing.fake_metrics(2)},
+      validation_ok=False,
+      failures=[er.ValidationFailure(failing, 'Young', eval_config.ACCURACY,
+                                     0.3, '>= 0.52')])
+  checks = thresholds_lib.threshold_checks(str(tmp_path), evaluation)
+  by_key = {(c.output, c.slice_key, c.is_change): c for c in checks}
+  assert by_key[('Male', er.OVERALL, False)].lower == 0.81
+  assert by_key[('Young', er.OVERALL, False)].lower == 0.72
+  assert by_key[('Male', er.OVERALL, True)].lower == pytest.approx(-0.02)
+  for key in content_lib.COHORT_SLICES:
+    assert by_key[('Male', key, False)].lower == 0.61
+    assert by_key[('Young', key, False)].lower == 0.52
+    assert ('Male', key, True) not in by_key  # the drop is checked overall
+  assert by_key[('Young', failing, False)].status == thresholds_lib.FAILED
+  assert by_key[('Young', failing, False)].observed == \
+      evaluation.candidate()[failing]['Young'].get(eval_config.ACCURACY)
+  assert by_key[('Male', er.OVERALL, True)].observed == \
+      evaluation.candidate()[er.OVERALL]['Male'].diffs[eval_config.ACCURACY]
+  others = [c for c in checks if (c.output, c.slice_key) != ('Young', failing)]
+  assert {c.status for c in others} == {thresholds_lib.PASSED}
+  assert len(checks) == 2 * (1 + 1 + 4)
+  assert thresholds_lib.load_model_locations(str(tmp_path)) == {
+      'candidate': '/m/c', 'baseline': '/m/b'}
+
+
+def test_report_file_names_are_stable():
+  assert (report_pkg.REPORT_HTML, report_pkg.REPORT_MARKDOWN,
+          report_pkg.REPORT_JSON) == ('report.html', 'report.md',
+                                      'report.json')
+  assert math.isnan(content_lib.ModelResult('x', '', {}).value(
+      er.OVERALL, 'Male', eval_config.ACCURACY))

@@ -1,0 +1,53 @@
+"""The report in a real browser: headless Chromium renders every table and
+image of a report with every kind of content, and logs nothing to the console.
+
+Runs on made-up metrics (no pipeline), so it is quick; test_report_e2e.py does
+the same for reports of real runs. The screenshot is kept in test-artifacts/
+(ignored by git). Without Chromium the test skips, except in CI (CI=true),
+where .ci/run installs it and its absence is a failure.
+"""
+
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+from components.report import content as content_lib  # pylint: disable=g-import-not-at-top
+from components.report import explanation as explanation_lib
+from components.report import testing
+from components.report import writer
+from tests import pipeline_runs
+from tests import test_report
+
+ARTIFACTS_DIR = os.path.join(pipeline_runs.REPO, 'test-artifacts')
+
+
+def test_a_comparison_with_explanations_renders_in_chromium(tmp_path):
+  testing.require_chromium()
+  testing.write_fake_explanation(str(tmp_path / 'explanation'))
+  explanation = explanation_lib.load(str(tmp_path / 'explanation'))
+  report = test_report._reports(explanation=explanation)['compare']  # pylint: disable=protected-access
+  files = writer.write(report, str(tmp_path / 'report'))
+  check = testing.open_in_chromium(
+      files.html, os.path.join(ARTIFACTS_DIR, 'report-unit-compare.png'))
+  # Plots: balance, accuracy, 2 heatmaps, 2 confusion, error rates; plus the
+  # three explanation figures.
+  assert check.images == 7 + len(explanation.figures), check
+  assert check.broken == []
+  assert all(width > 0 for width in check.widths)
+  assert check.tables >= 10 and check.cells > 200
+  assert check.sections == list(content_lib.SECTIONS)
+  assert check.console == [], check.console
+  assert os.path.getsize(check.screenshot) > 10_000
+
+
+def test_the_checker_sees_a_broken_image_and_a_console_error(tmp_path):
+  """The browser check itself: it must catch what it is there to catch."""
+  testing.require_chromium()
+  page = tmp_path / 'broken.html'
+  page.write_text(
+      '<!DOCTYPE html><html><body><h2>x</h2><table><tr><td>1</td></tr>'
+      '</table><img alt="bad" src="data:image/png;base64,AAAA">'
+      '<script>console.error("boom")</script></body></html>')
+  check = testing.open_in_chromium(str(page))
+  assert check.broken == ['bad']
+  assert any('boom' in line for line in check.console)
