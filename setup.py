@@ -37,6 +37,9 @@ INSTALL_REQUIRES = [
     'matplotlib>=3.8,<3.10',
     'scikit-learn>=1.3,<1.6',
     'saliency==0.2.1',
+    # TensorBoard 2.16 (the projector, the Trainer's logs) imports
+    # pkg_resources, which setuptools 81 removed.
+    'setuptools<81',
 ]
 
 TEST_REQUIRES = [
