@@ -16,12 +16,9 @@ import logging
 import sys
 from typing import List, Optional
 
-from tfx import v1 as tfx
-
-from components import local_data
+# Light imports only, so --help answers at once; TFX is imported to run.
 from pipeline import configs
-from pipeline import pipeline
-from pipeline import run_summary
+from pipeline import model_flags
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -55,27 +52,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                      help='where a blessed model is pushed (default '
                           'OUTPUT_ROOT/serving_model)')
 
-  model = parser.add_argument_group(
-      'model (default: the preset; see pipeline/configs.py)')
-  model.add_argument('--preset', choices=sorted(configs.PRESETS),
-                     help="'sample' for the generated sample, else 'celeba'")
-  model.add_argument('--loss', choices=configs.LOSSES)
-  model.add_argument('--weights',
-                     help="'imagenet', 'none' or a local weights file")
-  model.add_argument('--image_size', type=int)
-  model.add_argument('--alpha', type=float)
-  model.add_argument('--epochs', type=int)
-  model.add_argument('--batch_size', type=int)
-  model.add_argument('--steps_per_epoch', type=int)
-  model.add_argument('--distribution_strategy',
-                     choices=configs.DISTRIBUTION_STRATEGIES)
+  model_flags.add_model_arguments(
+      parser, preset_help="'sample' for the generated sample, else 'celeba'")
 
   run = parser.add_argument_group('execution')
   run.add_argument('--direct_num_workers', type=int,
                    help='Beam DirectRunner workers (1: in-process; more: '
                         'multi-processing; 0: one per CPU)')
-  run.add_argument('--no_explain', action='store_true',
-                   help='skip the explanation stage')
   run.add_argument('--disable_cache', action='store_true',
                    help='re-run every component even if nothing changed')
   return parser.parse_args(argv)
@@ -83,6 +66,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
   args = parse_args(argv)
+  # pylint: disable=g-import-not-at-top
+  from tfx import v1 as tfx
+  from components import local_data
+  from pipeline import pipeline
+  from pipeline import run_summary
+  # pylint: enable=g-import-not-at-top
   logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
   paths = configs.local_paths(args.output_root, args.pipeline_root,
                               args.serving_dir)
@@ -95,14 +84,11 @@ def main(argv: Optional[List[str]] = None) -> int:
       sample_images=sample.num_images, sample_seed=sample.seed,
       skip_bad=args.skip_bad)
   generated = local_data.is_generated(data_root)
-  config = configs.for_local_run(
+  config = configs.for_run(
       preset=args.preset or ('sample' if generated else 'celeba'),
       explain=not args.no_explain,
       direct_num_workers=args.direct_num_workers,
-      loss=args.loss, weights=args.weights, image_size=args.image_size,
-      alpha=args.alpha, epochs=args.epochs, batch_size=args.batch_size,
-      steps_per_epoch=args.steps_per_epoch,
-      distribution_strategy=args.distribution_strategy)
+      **model_flags.model_overrides(args))
 
   dag = pipeline.create_pipeline(
       config,
@@ -113,7 +99,8 @@ def main(argv: Optional[List[str]] = None) -> int:
           tfx.orchestration.metadata.sqlite_metadata_connection_config(
               paths.metadata_path)),
       beam_pipeline_args=configs.local_beam_args(config.direct_num_workers),
-      enable_cache=not args.disable_cache)
+      enable_cache=not args.disable_cache,
+      data_note=run_summary.SYNTHETIC_NOTE if generated else '')
   try:
     tfx.orchestration.LocalDagRunner().run(dag)
   except Exception as e:  # pylint: disable=broad-except

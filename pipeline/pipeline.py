@@ -10,6 +10,8 @@
       -> baseline: the latest blessed model other than this run's candidate
       -> Evaluator (TFMA on the test split, per cohort, thresholds)
       -> Pusher (only a blessed model)
+      -> ModelExplainer (latent space and saliency of the candidate, pushed
+         or not; config.explain.enabled, `--no_explain` turns it off)
 
 `create_pipeline` is a pure function of its arguments: the local and the
 Kubeflow runners build the same DAG and differ only in where it runs.
@@ -34,6 +36,8 @@ import schema as schema_package
 from components import baseline_resolver
 from components import data_report
 from components import data_validation_gate
+from components.explain import component as explain_component
+from components.report import component as slice_report
 from models import features
 from models import model as model_module
 from pipeline import configs
@@ -55,6 +59,8 @@ TRAINER = 'Trainer'
 MODEL_RESOLVER = 'LatestBlessedModelResolver'
 EVALUATOR = 'Evaluator'
 PUSHER = 'Pusher'
+EXPLAINER = 'ModelExplainer'
+SLICE_REPORT = 'SliceReport'
 
 
 def code_digest(package_dir: Optional[str] = None) -> str:
@@ -79,8 +85,11 @@ def statistics_options() -> tfdv.StatsOptions:
       ]))
 
 
-def _baseline_resolver(strategy: str, candidate) -> tfx.dsl.Resolver:
+def _baseline_resolver(strategy: str,
+                       candidate) -> Optional[tfx.dsl.Resolver]:
   """The Evaluator's baseline model (see components.baseline_resolver)."""
+  if strategy == configs.NO_BASELINE:
+    return None
   channels = dict(
       model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
       model_blessing=tfx.dsl.Channel(
@@ -104,7 +113,8 @@ def create_pipeline(config: configs.PipelineConfig,
                     schema_file: str = schema_package.SCHEMA_FILE,
                     metadata_connection_config=None,
                     beam_pipeline_args: Sequence[str] = (),
-                    enable_cache: bool = True) -> tfx.dsl.Pipeline:
+                    enable_cache: bool = True,
+                    data_note: str = '') -> tfx.dsl.Pipeline:
   """Builds the pipeline.
 
   Args:
@@ -118,6 +128,8 @@ def create_pipeline(config: configs.PipelineConfig,
       choose (Kubeflow provides its own).
     beam_pipeline_args: arguments for the Beam-based components.
     enable_cache: reuse results of unchanged components.
+    data_note: shown at the top of the slice report (e.g. that the data is
+      the generated sample, so its numbers are not CelebA results).
   """
   split = tfx.proto.Input.Split
   example_gen = tfx.components.ImportExampleGen(
@@ -181,7 +193,8 @@ def create_pipeline(config: configs.PipelineConfig,
   evaluator = tfx.components.Evaluator(
       examples=example_gen.outputs['examples'],
       model=trainer.outputs['model'],
-      baseline_model=model_resolver.outputs['model'],
+      baseline_model=(model_resolver.outputs['model']
+                      if model_resolver else None),
       example_splits=[config.test_split],
       eval_config=eval_config.make_eval_config(config)).with_id(EVALUATOR)
 
@@ -192,11 +205,31 @@ def create_pipeline(config: configs.PipelineConfig,
           filesystem=tfx.proto.PushDestination.Filesystem(
               base_directory=serving_dir))).with_id(PUSHER)
 
+  explainer = None
+  if config.explain.enabled:
+    explainer = explain_component.ModelExplainer(
+        model=trainer.outputs['model'],
+        examples=example_gen.outputs['examples'],
+        pushed_model=pusher.outputs['pushed_model'],
+        split=config.test_split,
+        code_digest=code_digest(explain_component.PACKAGE_DIR),
+        **explain_component.parameters(config.explain)).with_id(EXPLAINER)
+
+  report_node = slice_report.SliceReport(
+      evaluation=evaluator.outputs['evaluation'],
+      statistics=statistics_gen.outputs['statistics'],
+      model_run=trainer.outputs['model_run'],
+      pushed_model=pusher.outputs['pushed_model'],
+      explanation=explainer.outputs['explanation'] if explainer else None,
+      note=data_note,
+      code_digest=code_digest(slice_report.PACKAGE_DIR)).with_id(SLICE_REPORT)
+
   components: List[tfx.types.BaseNode] = [
       example_gen, statistics_gen, report_data, schema_gen, curated_schema,
       example_validator, data_gate, transform, trainer, model_resolver,
-      evaluator, pusher,
+      evaluator, pusher, explainer, report_node,
   ]
+  components = [c for c in components if c is not None]
   return tfx.dsl.Pipeline(
       pipeline_name=config.name,
       pipeline_root=pipeline_root,

@@ -120,7 +120,7 @@ def test_presets_follow_the_reference_on_celeba():
 
 
 def test_local_overrides_and_beam_args():
-  config = configs.for_local_run('sample', explain=False, direct_num_workers=2,
+  config = configs.for_run('sample', explain=False, direct_num_workers=2,
                                  loss='bce', epochs=None)
   assert config.model.loss == 'bce'
   assert config.model.epochs == configs.SAMPLE.model.epochs
@@ -129,6 +129,6 @@ def test_local_overrides_and_beam_args():
       '--direct_running_mode=multi_processing', '--direct_num_workers=2']
   assert configs.local_beam_args(1) == ['--direct_num_workers=1']
   with pytest.raises(ValueError):
-    configs.for_local_run('imagenet')
+    configs.for_run('imagenet')
   with pytest.raises(ValueError):
     configs.ModelConfig(loss='focal')

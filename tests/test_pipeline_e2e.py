@@ -36,7 +36,9 @@ DATA_STAGES = (pipeline.EXAMPLE_GEN, pipeline.STATISTICS_GEN,
                pipeline.CURATED_SCHEMA, pipeline.EXAMPLE_VALIDATOR,
                pipeline.DATA_GATE)
 MODEL_STAGES = (pipeline.TRANSFORM, pipeline.TRAINER, pipeline.MODEL_RESOLVER,
-                pipeline.EVALUATOR, pipeline.PUSHER)
+                pipeline.EVALUATOR, pipeline.PUSHER,
+                pipeline.EXPLAINER,  # on by default; tests/test_explain_e2e.py
+                pipeline.SLICE_REPORT)
 
 
 def _latest_run(run: pipeline_runs.Run) -> run_results.RunResult:
@@ -202,6 +204,7 @@ def test_a_model_below_the_thresholds_is_not_pushed(tmp_path):
       str(tmp_path), ['--epochs', '1', '--steps_per_epoch', '2',
                       '--no_explain']).check()
   result = _latest_run(run)
+  assert pipeline.EXPLAINER not in result.nodes  # --no_explain
   assert result.nodes[pipeline.EVALUATOR].state == 'COMPLETE'
   pushed = result.nodes[pipeline.PUSHER].outputs['pushed_model'][0]
   assert pushed.custom_properties['pushed'].int_value == 0
