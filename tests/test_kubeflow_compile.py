@@ -1,0 +1,327 @@
+"""The KFP v2 package kubeflow_runner.py compiles, checked where KFP reads it.
+
+Both platforms are compiled once per module, through the runner's command
+line, offline: KFP 2.x (YAML PipelineSpec, Beam on the DirectRunner with two
+workers, pipeline root a local folder that must stay untouched) and Vertex AI
+(JSON PipelineJob, Dataflow, a GPU for the Trainer). Every check parses the
+written file with kfp-pipeline-spec's protos, the same schema the KFP API
+server and Vertex validate against.
+"""
+
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+import json  # pylint: disable=g-import-not-at-top
+import re
+from typing import Dict, List, Set
+
+import pytest
+import yaml
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
+from tfx.dsl.components.base import base_component
+from tfx.utils import import_utils
+
+import kubeflow_runner
+from pipeline import configs
+from pipeline import kubeflow_spec
+from pipeline import pipeline
+
+IMAGE = 'registry.example.com/celeba-tfx:test'
+DATA_ROOT = 's3://bucket/celeba/tfrecords'
+GCS_ROOT = 'gs://bucket/celeba/root'
+RESOLVER_TASKS = (f'{pipeline.MODEL_RESOLVER}-model-blessing-resolver',
+                  f'{pipeline.MODEL_RESOLVER}-model-resolver')
+KFP_DIRECT_ARGS = ['--direct_running_mode=multi_processing',
+                   '--direct_num_workers=2']
+
+
+def _compile(argv: List[str]) -> str:
+  assert kubeflow_runner.main(argv) == 0
+  return argv[argv.index('--output_file') + 1]
+
+
+@pytest.fixture(scope='module')
+def compiled(tmp_path_factory) -> Dict[str, object]:
+  """Compiles both packages once; records what compiling touched."""
+  out = tmp_path_factory.mktemp('kfp')
+  local_root = out / 'pipeline_root_must_stay_empty'
+  resolved = []
+  original = base_component._PipDependencyFuture.resolve  # pylint: disable=protected-access
+
+  def spy(self, pipeline_root):
+    resolved.append(pipeline_root)
+    return original(self, pipeline_root)
+
+  base_component._PipDependencyFuture.resolve = spy  # pylint: disable=protected-access
+  try:
+    kfp_file = _compile([
+        '--platform', 'kubeflow', '--image', IMAGE,
+        '--pipeline_root', str(local_root), '--data_root', DATA_ROOT,
+        '--direct_num_workers', '2',
+        '--output_file', str(out / 'kfp.yaml')])
+    vertex_file = _compile([
+        '--platform', 'vertex', '--image', IMAGE,
+        '--pipeline_root', GCS_ROOT + '/', '--data_root', 'gs://bucket/data',
+        '--beam_runner', 'DataflowRunner', '--project', 'proj',
+        '--region', 'us-central1',
+        '--beam_arg=--max_num_workers=20',
+        '--trainer_gpus', '2', '--trainer_accelerator', 'NVIDIA_L4',
+        '--trainer_cpu', '16', '--trainer_memory_gb', '64',
+        '--distribution_strategy', 'mirrored',
+        '--output_file', str(out / 'vertex.json')])
+  finally:
+    base_component._PipDependencyFuture.resolve = original  # pylint: disable=protected-access
+  with open(vertex_file) as f:
+    vertex_job = json.load(f)
+  with open(kfp_file) as f:
+    kfp_spec = yaml.safe_load(f)
+  return dict(out=out, local_root=local_root, resolved=resolved,
+              kfp_file=kfp_file, vertex_file=vertex_file,
+              kfp=kfp_spec, vertex_job=vertex_job,
+              vertex=vertex_job['pipelineSpec'])
+
+
+@pytest.fixture(params=['kfp', 'vertex'])
+def spec(request, compiled) -> Dict[str, object]:
+  return compiled[request.param]
+
+
+def _local_dag():
+  """The DAG local_runner.py builds, with its default configuration."""
+  paths = configs.local_paths('/tmp/unused-output-root')
+  return pipeline.create_pipeline(
+      configs.for_run(), data_root='/tmp/unused-data',
+      pipeline_root=paths.pipeline_root, serving_dir=paths.serving_dir,
+      beam_pipeline_args=configs.local_beam_args(1))
+
+
+def _task_dependencies(task: Dict[str, object]) -> Set[str]:
+  """Upstream tasks of a KFP task: explicit ones and artifact producers."""
+  deps = set(task.get('dependentTasks', []))
+  for artifact in task.get('inputs', {}).get('artifacts', {}).values():
+    deps.add(artifact['taskOutputArtifact']['producerTask'])
+  return deps
+
+
+# ------------------------------------------------------------ the package
+
+
+def test_packages_parse_as_pipeline_spec_and_job(compiled):
+  kfp = json_format.ParseDict(compiled['kfp'], pipeline_spec_pb2.PipelineSpec())
+  job = json_format.ParseDict(compiled['vertex_job'],
+                              pipeline_spec_pb2.PipelineJob())
+  vertex = json_format.ParseDict(compiled['vertex'],
+                                 pipeline_spec_pb2.PipelineSpec())
+  for parsed in (kfp, vertex):
+    assert parsed.schema_version == '2.1.0'  # all KFP 2.x accepts
+    assert parsed.sdk_version == 'tfx-1.16.0'
+    assert parsed.root.dag.tasks
+  assert job.pipeline_spec['pipelineInfo']['name'] == configs.PIPELINE_NAME
+  # The YAML is the bare PipelineSpec KFP uploads, not the PipelineJob wrapper
+  # its API server does not recognize.
+  assert 'pipelineSpec' not in compiled['kfp']
+  assert kubeflow_spec.load_pipeline_spec(compiled['kfp_file']) == kfp
+  assert kubeflow_spec.load_pipeline_spec(compiled['vertex_file']) == vertex
+
+
+def test_name_satisfies_kfp_rule(spec):
+  name = spec['pipelineInfo']['name']
+  assert re.fullmatch(r'[a-z0-9][a-z0-9-]{0,127}', name)
+  assert name == configs.PIPELINE_NAME
+
+
+@pytest.mark.parametrize('name', ['CelebA', '-celeba', 'celeba_attrs',
+                                  'x' * 129, ''])
+def test_bad_pipeline_names_are_refused(tmp_path, name, capsys):
+  code = kubeflow_runner.main([
+      '--image', IMAGE, '--pipeline_root', 'gs://b/r', '--data_root', 'gs://b/d',
+      f'--pipeline_name={name}', '--output_file', str(tmp_path / 'p.yaml')])
+  assert code == 2
+  assert 'pipeline name' in capsys.readouterr().err
+  assert not os.listdir(tmp_path)
+
+
+def test_vertex_has_every_node_of_the_local_dag_with_its_dependencies(compiled):
+  tasks = compiled['vertex']['root']['dag']['tasks']
+  local = {c.id: c for c in _local_dag().components}
+  # The resolver node compiles into two tasks; consumers read the second.
+  expected_tasks = (set(local) - {pipeline.MODEL_RESOLVER}) | set(RESOLVER_TASKS)
+  assert set(tasks) == expected_tasks
+  rename = {pipeline.MODEL_RESOLVER: RESOLVER_TASKS[1]}
+  for node_id, node in local.items():
+    if node_id == pipeline.MODEL_RESOLVER:
+      continue  # Locally it also reads the candidate; on Vertex it queries MLMD.
+    upstream = {rename.get(n.id, n.id) for n in node.upstream_nodes}
+    assert _task_dependencies(tasks[node_id]) == upstream, node_id
+  assert _task_dependencies(tasks[RESOLVER_TASKS[1]]) == {RESOLVER_TASKS[0]}
+
+
+def test_kfp_has_every_node_but_the_resolver_with_its_dependencies(compiled):
+  tasks = compiled['kfp']['root']['dag']['tasks']
+  local = {c.id: c for c in _local_dag().components}
+  assert set(tasks) == set(local) - {pipeline.MODEL_RESOLVER}
+  for node_id, node in local.items():
+    if node_id == pipeline.MODEL_RESOLVER:
+      continue
+    upstream = {n.id for n in node.upstream_nodes} - {pipeline.MODEL_RESOLVER}
+    assert _task_dependencies(tasks[node_id]) == upstream, node_id
+  # The Evaluator is still wired to the data, the model and nothing else.
+  assert _task_dependencies(tasks[pipeline.EVALUATOR]) == {
+      pipeline.EXAMPLE_GEN, pipeline.TRAINER}
+
+
+def test_kfp_package_has_only_executors_kfp_runs(compiled):
+  """KFP 2.x's backend runs container and importer executors, not resolvers."""
+  for label, executor in compiled['kfp']['deploymentSpec']['executors'].items():
+    assert set(executor) <= {'container', 'importer'}, label
+
+
+def test_every_executor_uses_the_image_and_the_tfx_entrypoint(spec):
+  executors = spec['deploymentSpec']['executors']
+  containers = kubeflow_spec.container_executors(spec)
+  assert set(executors) - set(containers) <= {f'{t}_executor'
+                                              for t in RESOLVER_TASKS}
+  assert len(containers) >= 10
+  for label, container in containers.items():
+    assert container['image'] == IMAGE, label
+    assert container['command'] == [
+        'python', '-m',
+        'tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor']
+    assert container['args'][2:4] == ['--json_serialized_invocation_args',
+                                      '{{$}}'], label
+
+
+def test_every_container_sets_the_legacy_keras_variable(spec):
+  for label, container in kubeflow_spec.container_executors(spec).items():
+    assert {'name': 'TF_USE_LEGACY_KERAS', 'value': '1'} in container['env'], (
+        label)
+
+
+def test_beam_args_reach_every_container(compiled):
+  """TFX appends the Beam args to each executor's args; Beam components read
+  them as beam_pipeline_args (kubeflow_v2_run_executor's unknown flags)."""
+  for label, container in kubeflow_spec.container_executors(
+      compiled['kfp']).items():
+    assert container['args'][-2:] == KFP_DIRECT_ARGS, label
+  example_gen = compiled['kfp']['deploymentSpec']['executors'][
+      f'{pipeline.EXAMPLE_GEN}_executor']['container']
+  # ImportExampleGen's driver runs as a pre-cache-check hook with the same args.
+  assert example_gen['lifecycle']['preCacheCheck']['args'][-2:] == (
+      KFP_DIRECT_ARGS)
+  dataflow = [
+      '--runner=DataflowRunner', '--project=proj', '--region=us-central1',
+      f'--temp_location={GCS_ROOT}/beam-tmp',
+      f'--sdk_container_image={IMAGE}',
+      f'--setup_file={kubeflow_runner.IMAGE_SETUP_FILE}',
+      '--max_num_workers=20']
+  for label, container in kubeflow_spec.container_executors(
+      compiled['vertex']).items():
+    assert container['args'][-len(dataflow):] == dataflow, label
+
+
+def test_pipeline_root_is_where_kfp_and_vertex_read_it(compiled):
+  assert compiled['kfp']['defaultPipelineRoot'] == str(compiled['local_root'])
+  assert compiled['vertex']['defaultPipelineRoot'] == GCS_ROOT
+  assert compiled['vertex_job']['runtimeConfig']['gcsOutputDirectory'] == (
+      GCS_ROOT)
+
+
+def test_serving_dir_and_data_root_default_under_the_right_roots(compiled):
+  tasks = compiled['vertex']['root']['dag']['tasks']
+  pusher = tasks[pipeline.PUSHER]['inputs']['parameters']
+  destination = json.loads(
+      pusher['push_destination']['runtimeValue']['constant'])
+  assert destination['filesystem']['base_directory'] == (
+      f'{GCS_ROOT}/serving_model')
+  example_gen = tasks[pipeline.EXAMPLE_GEN]['inputs']['parameters']
+  assert example_gen['input_base']['runtimeValue']['constant'] == (
+      'gs://bucket/data')
+
+
+def test_schema_is_read_from_inside_the_image(spec):
+  params = spec['root']['dag']['tasks'][pipeline.CURATED_SCHEMA]['inputs'][
+      'parameters']
+  assert params['schema_file']['runtimeValue']['constant'] == (
+      kubeflow_runner.IMAGE_SCHEMA_FILE)
+
+
+def test_compiling_wrote_nothing_but_the_package(compiled):
+  assert not compiled['local_root'].exists()
+  assert compiled['resolved'] == []  # no module file turned into a wheel
+  assert sorted(os.listdir(compiled['out'])) == ['kfp.yaml', 'vertex.json']
+
+
+def test_code_is_referenced_by_import_path_not_uploaded(spec):
+  tasks = spec['root']['dag']['tasks']
+
+  def constant(task, name):
+    return tasks[task]['inputs']['parameters'][name]['runtimeValue'][
+        'constant']
+
+  assert constant(pipeline.TRANSFORM, 'preprocessing_fn') == (
+      pipeline.PREPROCESSING_FN)
+  assert constant(pipeline.TRAINER, 'run_fn') == pipeline.RUN_FN
+  text = json.dumps(spec)
+  assert 'module_file' not in text and 'module_path' not in text
+  assert '.whl' not in text
+
+
+def test_trainer_alone_requests_the_gpu(compiled):
+  for name in ('kfp', 'vertex'):
+    for label, container in kubeflow_spec.container_executors(
+        compiled[name]).items():
+      if label != f'{pipeline.TRAINER}_executor':
+        assert 'resources' not in container, (name, label)
+  assert 'resources' not in kubeflow_spec.container_executors(compiled['kfp'])[
+      f'{pipeline.TRAINER}_executor']
+  resources = json_format.ParseDict(
+      kubeflow_spec.container_executors(compiled['vertex'])[
+          f'{pipeline.TRAINER}_executor']['resources'],
+      kubeflow_spec.ResourceSpec())
+  assert resources.accelerator.type == 'NVIDIA_L4'
+  assert resources.accelerator.count == 2
+  assert resources.cpu_limit == 16
+  assert resources.memory_limit == 64
+
+
+def test_trainer_gets_the_distribution_strategy(compiled):
+  params = compiled['vertex']['root']['dag']['tasks'][pipeline.TRAINER][
+      'inputs']['parameters']
+  custom = json.loads(params['custom_config']['runtimeValue']['constant'])
+  from models import model as model_module  # pylint: disable=g-import-not-at-top
+  assert custom[model_module.MODEL_CONFIG_KEY]['distribution_strategy'] == (
+      'mirrored')
+  # The celeba preset is the default for a cluster run.
+  assert custom[model_module.MODEL_CONFIG_KEY]['image_size'] == 224
+
+
+def test_multi_worker_is_refused_with_a_reason(capsys):
+  with pytest.raises(SystemExit):
+    kubeflow_runner.parse_args([
+        '--image', IMAGE, '--pipeline_root', 'gs://b/r', '--data_root', 'gs://b/d',
+        '--distribution_strategy', 'multi_worker'])
+  assert 'multi_worker' in capsys.readouterr().err
+
+
+def test_custom_artifact_types_resolve_to_their_classes(spec):
+  """The container entrypoint imports a custom type from its schema title."""
+  titles = set()
+  for component in spec['components'].values():
+    for io in ('inputDefinitions', 'outputDefinitions'):
+      for artifact in component.get(io, {}).get('artifacts', {}).values():
+        schema = yaml.safe_load(artifact['artifactType']['instanceSchema'])
+        titles.add(schema['title'])
+  custom = {t for t in titles if not t.startswith('tfx.')}
+  assert 'components.DataReport' in custom
+  for title in custom:
+    assert import_utils.import_class_by_path(title).TYPE_NAME == title
+
+
+def test_submit_needs_vertex_project_and_region():
+  for extra in (['--platform', 'kubeflow', '--project', 'p', '--region', 'r'],
+                ['--platform', 'vertex', '--region', 'r']):
+    with pytest.raises(SystemExit):
+      kubeflow_runner.parse_args(['--image', IMAGE, '--pipeline_root', 'gs://b',
+                                  '--data_root', 'gs://d', '--submit', *extra])
