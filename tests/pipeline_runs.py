@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,6 +27,10 @@ class Run:
   stdout: str
   stderr: str
   seconds: float
+  # The MLMD run this command made (None if it made none). Tests sharing one
+  # output root rerun the pipeline there, so "the latest run" can be another
+  # test's; this one stays put.
+  run_id: Optional[str] = None
 
   @property
   def pipeline_root(self) -> str:
@@ -39,6 +43,14 @@ class Run:
   @property
   def serving_dir(self) -> str:
     return os.path.join(self.output_root, 'serving_model')
+
+  def result(self):
+    """This command's run as recorded in MLMD (run_results.RunResult)."""
+    # pylint: disable=g-import-not-at-top
+    from pipeline import configs
+    from pipeline import run_results
+    store = run_results.connect(self.metadata_path)
+    return run_results.load_run(store, configs.PIPELINE_NAME, self.run_id)
 
   def check(self) -> 'Run':
     assert self.returncode == 0, (
@@ -59,8 +71,22 @@ def run_local(output_root: str, extra_args: Sequence[str] = (),
   ]
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
   started = time.monotonic()
+  before = _run_ids(output_root)
   proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True,
                         text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+  seconds = time.monotonic() - started
+  new = [r for r in _run_ids(output_root) if r not in before]
   return Run(output_root=output_root, returncode=proc.returncode,
-             stdout=proc.stdout, stderr=proc.stderr,
-             seconds=time.monotonic() - started)
+             stdout=proc.stdout, stderr=proc.stderr, seconds=seconds,
+             run_id=new[-1] if new else None)
+
+
+def _run_ids(output_root: str) -> List[str]:
+  """Run ids in the output root's MLMD store, oldest first."""
+  # pylint: disable=g-import-not-at-top
+  from pipeline import configs
+  from pipeline import run_results
+  path = os.path.join(output_root, 'pipeline_root', 'metadata.sqlite')
+  if not os.path.exists(path):
+    return []
+  return run_results.run_ids(run_results.connect(path), configs.PIPELINE_NAME)

@@ -23,7 +23,6 @@ from components.celeba import testing as celeba_testing
 from models import features
 from models import signatures
 from models import test_utils
-from pipeline import configs
 from pipeline import eval_config
 from pipeline import pipeline
 from pipeline import run_results
@@ -41,9 +40,9 @@ MODEL_STAGES = (pipeline.TRANSFORM, pipeline.TRAINER, pipeline.MODEL_RESOLVER,
                 pipeline.SLICE_REPORT)
 
 
-def _latest_run(run: pipeline_runs.Run) -> run_results.RunResult:
-  store = run_results.connect(run.metadata_path)
-  return run_results.load_run(store, configs.PIPELINE_NAME)
+def _run_of(run: pipeline_runs.Run) -> run_results.RunResult:
+  """The run `run` made (the default run's store also gets a rerun)."""
+  return run.result()
 
 
 def _examples_by_split(data_root):
@@ -54,7 +53,7 @@ def _examples_by_split(data_root):
 
 
 def test_data_stages_are_recorded_in_mlmd(default_run):
-  result = _latest_run(default_run)
+  result = _run_of(default_run)
   for node_id in DATA_STAGES:
     assert node_id in result.nodes, f'{node_id} has no execution'
     assert result.nodes[node_id].state == 'COMPLETE', node_id
@@ -65,7 +64,7 @@ def test_data_stages_are_recorded_in_mlmd(default_run):
 
 def test_reported_label_rates_match_the_data(default_run, e2e_data_root):
   """The balance the user sees equals counts made independently here."""
-  result = _latest_run(default_run)
+  result = _run_of(default_run)
   report_dir = result.nodes[pipeline.DATA_REPORT].output_uri('report')
   with open(os.path.join(report_dir, data_report.BALANCE_JSON)) as f:
     reported = json.load(f)
@@ -108,7 +107,7 @@ def test_broken_data_stops_at_example_validator(tmp_path, e2e_data_root):
   assert "feature 'Male'" in run.stderr
   assert 'nothing was trained' in run.stderr
   assert 'train:' in run.stderr  # the split is named
-  result = _latest_run(run)
+  result = _run_of(run)
   assert result.nodes[pipeline.EXAMPLE_VALIDATOR].state == 'COMPLETE'
   assert result.nodes[pipeline.DATA_GATE].state == 'FAILED'
   for node_id in (pipeline.TRANSFORM, pipeline.TRAINER, pipeline.EVALUATOR,
@@ -121,7 +120,7 @@ def test_broken_data_stops_at_example_validator(tmp_path, e2e_data_root):
 
 
 def test_every_stage_ran_and_the_model_was_pushed(default_run):
-  result = _latest_run(default_run)
+  result = _run_of(default_run)
   for node_id in DATA_STAGES + MODEL_STAGES:
     assert node_id in result.nodes, f'{node_id} has no execution'
     assert result.nodes[node_id].state == 'COMPLETE', node_id
@@ -135,7 +134,7 @@ def test_every_stage_ran_and_the_model_was_pushed(default_run):
 
 
 def _evaluation(run: pipeline_runs.Run) -> er.Evaluation:
-  node = _latest_run(run).nodes[pipeline.EVALUATOR]
+  node = _run_of(run).nodes[pipeline.EVALUATOR]
   return er.load_evaluation(node.output_uri('evaluation'))
 
 
@@ -189,7 +188,7 @@ def test_tfma_cohort_accuracy_equals_the_pushed_models_predictions(
 
 def test_unchanged_rerun_is_fully_cached(default_run):
   rerun = pipeline_runs.run_local(default_run.output_root).check()
-  result = _latest_run(rerun)
+  result = _run_of(rerun)
   for node_id in DATA_STAGES + MODEL_STAGES:
     if node_id == pipeline.MODEL_RESOLVER:
       continue  # resolvers look up artifacts on every run; nothing to cache
@@ -203,7 +202,7 @@ def test_a_model_below_the_thresholds_is_not_pushed(tmp_path):
   run = pipeline_runs.run_local(
       str(tmp_path), ['--epochs', '1', '--steps_per_epoch', '2',
                       '--no_explain']).check()
-  result = _latest_run(run)
+  result = _run_of(run)
   assert pipeline.EXPLAINER not in result.nodes  # --no_explain
   assert result.nodes[pipeline.EVALUATOR].state == 'COMPLETE'
   pushed = result.nodes[pipeline.PUSHER].outputs['pushed_model'][0]

@@ -31,7 +31,6 @@ from components.report import testing
 from components.report import thresholds as thresholds_lib
 from models import features
 from models import model as model_module
-from pipeline import configs
 from pipeline import eval_config
 from pipeline import pipeline
 from pipeline import run_results
@@ -55,8 +54,8 @@ def bce_run(default_run, e2e_data_root, tmp_path_factory
 
 
 def _run(run: pipeline_runs.Run) -> run_results.RunResult:
-  store = run_results.connect(run.metadata_path)
-  return run_results.load_run(store, configs.PIPELINE_NAME)
+  """The run `run` made, not a later (cached) rerun in the same store."""
+  return run.result()
 
 
 def _report_dir(run: pipeline_runs.Run) -> str:
