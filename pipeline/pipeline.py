@@ -139,8 +139,16 @@ def create_pipeline(config: configs.PipelineConfig,
           for name in features.SPLITS
       ])).with_id(EXAMPLE_GEN)
 
+  curated_schema = tfx.components.ImportSchemaGen(
+      schema_file=schema_file).with_id(CURATED_SCHEMA)
+
+  # With the curated schema, TFDV treats `image` (image_domain) as bytes:
+  # byte-size statistics only. Without it, the JPEGs count as strings and the
+  # top-k/unique-values sketch holds every distinct image, so StatisticsGen's
+  # memory grows with the data (0.3 GiB at 3,000 images, 1.1 at 12,000).
   statistics_gen = tfx.components.StatisticsGen(
       examples=example_gen.outputs['examples'],
+      schema=curated_schema.outputs['schema'],
       stats_options=statistics_options()).with_id(STATISTICS_GEN)
 
   report_data = data_report.DataReport(
@@ -150,9 +158,6 @@ def create_pipeline(config: configs.PipelineConfig,
   schema_gen = tfx.components.SchemaGen(
       statistics=statistics_gen.outputs['statistics'],
       infer_feature_shape=True).with_id(SCHEMA_GEN)
-
-  curated_schema = tfx.components.ImportSchemaGen(
-      schema_file=schema_file).with_id(CURATED_SCHEMA)
 
   example_validator = tfx.components.ExampleValidator(
       statistics=statistics_gen.outputs['statistics'],

@@ -8,8 +8,10 @@ import shutil
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
 import pytest  # pylint: disable=g-import-not-at-top
+import tensorflow_data_validation as tfdv
 import tensorflow_model_analysis as tfma
 
+import schema as schema_package
 from components import baseline_resolver
 from models import features
 from pipeline import configs
@@ -50,6 +52,16 @@ def test_transform_streams_instead_of_materializing():
   assert props['preprocessing_fn'] == pipeline.PREPROCESSING_FN
   custom = json.loads(props['custom_config'])
   assert custom['image_size'] == configs.SAMPLE.model.image_size
+
+
+def test_statistics_treat_the_image_as_bytes():
+  """StatisticsGen reads the curated schema, where `image` has an
+  image_domain: TFDV then keeps byte sizes, not every distinct JPEG."""
+  statistics_gen = _nodes(_dag())[pipeline.STATISTICS_GEN]
+  assert pipeline.CURATED_SCHEMA in {
+      n.id for n in statistics_gen.upstream_nodes}
+  schema = tfdv.load_schema_text(schema_package.SCHEMA_FILE)
+  assert tfdv.get_feature(schema, 'image').HasField('image_domain')
 
 
 def test_trainer_gets_the_model_config_and_the_code_digest():

@@ -16,6 +16,7 @@ import shutil
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_data_validation as tfdv
 
 from components import data_report
 from components import evaluation_results as er
@@ -70,6 +71,14 @@ def test_reported_label_rates_match_the_data(default_run, e2e_data_root):
     reported = json.load(f)
   assert os.path.getsize(os.path.join(report_dir,
                                       data_report.STATISTICS_HTML)) > 10_000
+  # The JPEGs got byte-size statistics (curated schema's image_domain), not
+  # a top-k sketch that would hold every distinct image.
+  stats_uri = result.nodes[pipeline.STATISTICS_GEN].output_uri('statistics')
+  train_stats = tfdv.load_stats_binary(
+      os.path.join(stats_uri, 'Split-train', 'FeatureStats.pb'))
+  (image_stats,) = [f for f in train_stats.datasets[0].features
+                    if f.path.step == ['image']]
+  assert image_stats.WhichOneof('stats') == 'bytes_stats'
   examples = _examples_by_split(e2e_data_root)
   assert sum(len(v) for v in examples.values()) == (
       pipeline_runs.E2E_SAMPLE_IMAGES)
