@@ -45,6 +45,8 @@ INSTALL_REQUIRES = [
 TEST_REQUIRES = [
     'pytest>=8',
     'pytest-timeout>=2.2',
+    # Process-tree CPU and memory in the Beam-workers test and benchmarks.
+    'psutil>=5.9',
 ]
 
 setuptools.setup(
