@@ -29,29 +29,21 @@ from pipeline import eval_config
 Formatter = Callable[[float], str]
 
 
-def percent(value: float) -> str:
-  return 'n/a' if value is None or math.isnan(value) else f'{value:.1%}'
+def _formatter(spec: str, scale: float = 1.0, suffix: str = '') -> Formatter:
+  """Formats a number with `spec`; a missing value (None, NaN) is 'n/a'."""
+  def format_value(value: float) -> str:
+    if value is None or math.isnan(value):
+      return 'n/a'
+    return f'{value * scale:{spec}}{suffix}'
+  return format_value
 
 
-def decimal(value: float) -> str:
-  return 'n/a' if value is None or math.isnan(value) else f'{value:.3f}'
-
-
-def count(value: float) -> str:
-  return 'n/a' if value is None or math.isnan(value) else f'{value:.0f}'
-
-
-def percent_points(value: float) -> str:
-  """A change of a rate, in percentage points."""
-  return 'n/a' if value is None or math.isnan(value) else f'{value * 100:+.1f} pp'
-
-
-def signed_decimal(value: float) -> str:
-  return 'n/a' if value is None or math.isnan(value) else f'{value:+.3f}'
-
-
-def signed_count(value: float) -> str:
-  return 'n/a' if value is None or math.isnan(value) else f'{value:+.0f}'
+percent = _formatter('.1%')
+decimal = _formatter('.3f')
+count = _formatter('.0f')
+percent_points = _formatter('+.1f', scale=100, suffix=' pp')  # rate changes
+signed_decimal = _formatter('+.3f')
+signed_count = _formatter('+.0f')
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,16 +18,8 @@ from tfx.types import standard_artifacts
 
 from components import local_data
 from components.report import sources
+from pipeline import pipeline as dag
 from pipeline import run_results
-
-# Node ids (mirroring pipeline.pipeline, which imports this package: importing
-# it back here would be circular).
-EVALUATOR = 'Evaluator'
-STATISTICS_GEN = 'StatisticsGen'
-TRAINER = 'Trainer'
-PUSHER = 'Pusher'
-EXAMPLE_GEN = 'ImportExampleGen'
-MODEL_EXPLAINER = 'ModelExplainer'
 
 METADATA_FILE = 'metadata.sqlite'
 
@@ -77,7 +69,7 @@ def evaluated_run_ids(store: metadata_store.MetadataStore,
   result = []
   for run_id in run_results.run_ids(store, pipeline_name):
     run = run_results.load_run(store, pipeline_name, run_id)
-    node = run.get(EVALUATOR)
+    node = run.get(dag.EVALUATOR)
     if node is not None and node.outputs.get('evaluation'):
       result.append(run_id)
   return result
@@ -138,27 +130,27 @@ def run_artifacts(store: metadata_store.MetadataStore, pipeline_name: str,
                   run_id: str) -> RunArtifacts:
   """The artifacts of one run that the report reads."""
   run = run_results.load_run(store, pipeline_name, run_id)
-  evaluation = _first_output(run.get(EVALUATOR), 'evaluation')
+  evaluation = _first_output(run.get(dag.EVALUATOR), 'evaluation')
   if evaluation is None:
     raise LookupError(f'run {run_id} has no Evaluator output')
   result = RunArtifacts(pipeline_name=pipeline_name, run_id=run.run_id,
                         evaluation_uri=evaluation.uri)
-  statistics = _first_output(run.get(STATISTICS_GEN), 'statistics')
+  statistics = _first_output(run.get(dag.STATISTICS_GEN), 'statistics')
   if statistics is not None:
     result.statistics = _artifact(statistics,
                                   standard_artifacts.ExampleStatistics)
-  model_run = _first_output(run.get(TRAINER), 'model_run')
+  model_run = _first_output(run.get(dag.TRAINER), 'model_run')
   if model_run is not None:
     result.model_run_uri = model_run.uri
-  pushed = _first_output(run.get(PUSHER), 'pushed_model')
+  pushed = _first_output(run.get(dag.PUSHER), 'pushed_model')
   if pushed is not None:
     result.push = sources.push_record_from_mlmd(pushed)
-  explainer = run.get(MODEL_EXPLAINER)
+  explainer = run.get(dag.EXPLAINER)
   explanation = (_first_output(explainer, 'explanation') or
                  _first_output(explainer, '*'))
   if explanation is not None:
     result.explanation_uri = explanation.uri
-  example_gen = run.get(EXAMPLE_GEN)
+  example_gen = run.get(dag.EXAMPLE_GEN)
   if example_gen is not None and 'input_base' in (
       example_gen.execution.custom_properties):
     input_base = example_gen.execution.custom_properties[

@@ -59,14 +59,12 @@ def push_record(pushed_model: Optional[types.Artifact]) -> Optional[PushRecord]:
   """The Pusher's verdict from its PushedModel artifact's properties."""
   if pushed_model is None:
     return None
-  pushed = bool(pushed_model.get_int_custom_property('pushed'))
-  destination = (pushed_model.get_string_custom_property('pushed_destination')
-                 if pushed else '')
-  return PushRecord(pushed=pushed, destination=destination)
+  return push_record_from_mlmd(pushed_model.mlmd_artifact)
 
 
 def push_record_from_mlmd(artifact) -> PushRecord:
-  """The same, from an MLMD Artifact proto (the compare command's view)."""
+  """The Pusher's verdict from an MLMD Artifact proto (what `compare` reads
+  from the store; a TFX artifact wraps the same proto)."""
   props = artifact.custom_properties
   pushed = bool(props['pushed'].int_value) if 'pushed' in props else False
   destination = (props['pushed_destination'].string_value
