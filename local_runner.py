@@ -51,6 +51,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
   where.add_argument('--serving_dir',
                      help='where a blessed model is pushed (default '
                           'OUTPUT_ROOT/serving_model)')
+  where.add_argument('--baseline_dir',
+                     help='the served models the Evaluator compares a new '
+                          'model with: a folder of SavedModel versions (the '
+                          'newest is the baseline) or one SavedModel '
+                          '(default: the serving folder)')
 
   model_flags.add_model_arguments(
       parser, preset_help="'sample' for the generated sample, else 'celeba'")
@@ -95,6 +100,7 @@ def main(argv: Optional[List[str]] = None) -> int:
       data_root=data_root,
       pipeline_root=paths.pipeline_root,
       serving_dir=paths.serving_dir,
+      baseline_dir=args.baseline_dir and os.path.abspath(args.baseline_dir),
       metadata_connection_config=(
           tfx.orchestration.metadata.sqlite_metadata_connection_config(
               paths.metadata_path)),

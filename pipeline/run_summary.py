@@ -16,6 +16,7 @@ from tfx.types import standard_artifacts
 
 from components import data_report
 from components import data_validation_gate
+from components.baseline import record as baseline_record
 from components import evaluation_results as er
 from components import report as slice_report
 from models import features
@@ -101,8 +102,10 @@ def _evaluation_section(run: run_results.RunResult) -> List[str]:
   evaluation = er.load_evaluation(node.output_uri('evaluation'))
   lines = ['Evaluation on the test split (TFMA):'] + cohort_table(evaluation)
   blessed = evaluation.validation_ok
-  baseline = ('against the latest blessed model' if evaluation.has_baseline
-              else 'no blessed model yet, so no change threshold')
+  record = baseline_record.read(node.output_uri('evaluation'))
+  note = f': {record.note}' if record is not None and record.note else ''
+  baseline = (f'against the baseline{note}' if evaluation.has_baseline
+              else f'no baseline{note}; floors only')
   lines.append('')
   lines.append(f'Verdict: {"BLESSED" if blessed else "NOT BLESSED"} '
                f'({baseline})')

@@ -12,7 +12,8 @@ import tensorflow_data_validation as tfdv
 import tensorflow_model_analysis as tfma
 
 import schema as schema_package
-from components import baseline_resolver
+from components.baseline import component as served_baseline
+from components.baseline import evaluator as baseline_evaluator
 from models import features
 from pipeline import configs
 from pipeline import eval_config
@@ -34,12 +35,13 @@ def test_dag_has_every_stage_in_order():
                   pipeline.DATA_REPORT, pipeline.SCHEMA_GEN,
                   pipeline.CURATED_SCHEMA, pipeline.EXAMPLE_VALIDATOR,
                   pipeline.DATA_GATE, pipeline.TRANSFORM, pipeline.TRAINER,
-                  pipeline.MODEL_RESOLVER, pipeline.EVALUATOR,
+                  pipeline.SERVED_BASELINE, pipeline.EVALUATOR,
                   pipeline.PUSHER):
     assert node_id in nodes
   # Nothing trains before the data gate has passed.
   assert pipeline.DATA_GATE in {n.id for n in nodes[pipeline.TRANSFORM].upstream_nodes}
-  assert pipeline.TRAINER in {n.id for n in nodes[pipeline.MODEL_RESOLVER].upstream_nodes}
+  assert pipeline.TRAINER in {
+      n.id for n in nodes[pipeline.SERVED_BASELINE].upstream_nodes}
 
 
 def test_transform_streams_instead_of_materializing():
@@ -84,18 +86,23 @@ def test_code_digest_follows_the_model_code(tmp_path):
   assert pipeline.code_digest(str(copy)) != before
 
 
-def test_baseline_strategy_is_configurable():
-  local = _nodes(_dag())[pipeline.MODEL_RESOLVER]
-  assert local.exec_properties['resolver_class'] is (
-      baseline_resolver.PreviousBlessedModelStrategy)
-  assert set(local.outputs) >= {'model', 'model_blessing'}
-  kfp = _nodes(_dag(dataclasses.replace(
-      configs.SAMPLE, baseline_strategy=configs.LATEST_BLESSED)))[
-          pipeline.MODEL_RESOLVER]
-  assert kfp.exec_properties['resolver_class'].__name__ == (
-      'LatestBlessedModelStrategy')
-  with pytest.raises(ValueError, match='baseline strategy'):
-    _dag(dataclasses.replace(configs.SAMPLE, baseline_strategy='oldest'))
+def test_baseline_is_the_served_model_other_than_the_candidate():
+  nodes = _nodes(_dag())
+  baseline = nodes[pipeline.SERVED_BASELINE]
+  assert isinstance(baseline, served_baseline.ServedBaseline)
+  # The Pusher's destination, unless the runner names another folder.
+  assert baseline.exec_properties[served_baseline.SOURCE_KEY] == '/serve'
+  candidate = baseline.inputs[served_baseline.MODEL_KEY]
+  assert candidate.producer_component_id == pipeline.TRAINER
+  evaluator = nodes[pipeline.EVALUATOR]
+  assert isinstance(evaluator, baseline_evaluator.Evaluator)
+  assert evaluator.inputs['baseline_model'].producer_component_id == (
+      pipeline.SERVED_BASELINE)
+  other = _nodes(pipeline.create_pipeline(
+      configs.SAMPLE, data_root='/data', pipeline_root='/root',
+      serving_dir='/serve', baseline_dir='/registry/celeba'))
+  assert other[pipeline.SERVED_BASELINE].exec_properties[
+      served_baseline.SOURCE_KEY] == '/registry/celeba'
 
 
 def test_eval_config_scopes_thresholds_to_overall_and_cohorts():

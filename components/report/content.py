@@ -19,6 +19,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from components import evaluation_results as er
 from components import label_balance
+from components.baseline import record as baseline_record
 from components.report import explanation as explanation_lib
 from components.report import sources
 from components.report import thresholds as thresholds_lib
@@ -116,6 +117,8 @@ class Verdict:
   has_baseline: bool
   checks: List[thresholds_lib.ThresholdCheck]
   failures: List[er.ValidationFailure]
+  # What the baseline was, or why there was none (components.baseline).
+  baseline: Optional[baseline_record.BaselineRecord] = None
 
 
 @dataclasses.dataclass
@@ -255,7 +258,8 @@ def verdict_of(evaluation_uri: str, evaluation: er.Evaluation) -> Verdict:
                  has_baseline=evaluation.has_baseline,
                  checks=thresholds_lib.threshold_checks(evaluation_uri,
                                                         evaluation),
-                 failures=list(evaluation.failures))
+                 failures=list(evaluation.failures),
+                 baseline=baseline_record.read(evaluation_uri))
 
 
 def describe(training: Optional[sources.TrainingRecord],
@@ -309,7 +313,7 @@ def for_run(evaluation_uri: str, *,
   locations = thresholds_lib.load_model_locations(evaluation_uri)
   baseline = ModelResult(
       name=er.BASELINE,
-      description="the Evaluator's baseline: a model blessed before",
+      description="the Evaluator's baseline: the model being served",
       metrics=evaluation.baseline(), evaluation_uri=evaluation_uri,
       model_uri=locations.get(er.BASELINE, ''))
   return ReportContent(title=title, kind=BASELINE,

@@ -56,10 +56,16 @@ def training_record(model_run_uri: Optional[str]) -> Optional[TrainingRecord]:
 
 
 def push_record(pushed_model: Optional[types.Artifact]) -> Optional[PushRecord]:
-  """The Pusher's verdict from its PushedModel artifact's properties."""
+  """The Pusher's verdict from its PushedModel artifact's properties.
+
+  Read through the artifact's getters: on Kubeflow Pipelines the properties
+  arrive as JSON values (`pushed` a double), not as the ints the Pusher set.
+  """
   if pushed_model is None:
     return None
-  return push_record_from_mlmd(pushed_model.mlmd_artifact)
+  pushed = bool(pushed_model.get_int_custom_property('pushed'))
+  destination = pushed_model.get_string_custom_property('pushed_destination')
+  return PushRecord(pushed=pushed, destination=destination if pushed else '')
 
 
 def push_record_from_mlmd(artifact) -> PushRecord:
