@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
 import tensorflow_model_analysis as tfma  # pylint: disable=g-import-not-at-top
 
 from models import features
@@ -169,8 +170,9 @@ def load_evaluation(evaluation_uri: str) -> Evaluation:
       for entry in by_output.values():
         _undefined_auc_to_nan(entry)
   validation_ok, failures = None, []
-  if os.path.exists(os.path.join(evaluation_uri, 'validations.tfrecord')) or \
-      any(name.startswith('validations') for name in os.listdir(evaluation_uri)):
+  # tf.io.gfile, not os: on Kubeflow the folder is in object storage (gs://).
+  if any(name.startswith('validations')
+         for name in tf.io.gfile.listdir(evaluation_uri)):
     result = tfma.load_validation_result(evaluation_uri)
     validation_ok = result.validation_ok
     for per_slice in result.metric_validations_per_slice:
