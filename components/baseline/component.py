@@ -33,6 +33,7 @@ from tfx.dsl.components.base import base_component
 from tfx.dsl.components.base import base_driver
 from tfx.dsl.components.base import base_executor
 from tfx.dsl.components.base import executor_spec
+from tfx.orchestration import metadata
 from tfx.orchestration.portable import base_driver as portable_base_driver
 from tfx.orchestration.portable import data_types
 from tfx.proto.orchestration import driver_output_pb2
@@ -118,7 +119,7 @@ class Driver(base_driver.BaseDriver, portable_base_driver.BaseDriver):
   legacy BaseDriver, and the portable launcher calls `run`.
   """
 
-  def __init__(self, metadata_handle):
+  def __init__(self, metadata_handle: metadata.Metadata):
     base_driver.BaseDriver.__init__(self, metadata_handle)
     portable_base_driver.BaseDriver.__init__(self, metadata_handle)
 
