@@ -2,11 +2,13 @@
 
     python kubeflow_runner.py --platform kubeflow \\
         --image registry.example.com/celeba-tfx:0.1.0 \\
-        --pipeline_root gs://BUCKET/celeba/root --data_root gs://BUCKET/celeba/tfrecords
+        --pipeline_root gs://BUCKET/celeba/root \\
+        --data_root gs://BUCKET/celeba/tfrecords
 
     python kubeflow_runner.py --platform vertex \\
         --image us-docker.pkg.dev/PROJECT/repo/celeba-tfx:0.1.0 \\
-        --pipeline_root gs://BUCKET/celeba/root --data_root gs://BUCKET/celeba/tfrecords \\
+        --pipeline_root gs://BUCKET/celeba/root \\
+        --data_root gs://BUCKET/celeba/tfrecords \\
         --beam_runner DataflowRunner --project PROJECT --region us-central1 \\
         --trainer_gpus 1 --trainer_accelerator NVIDIA_L4 [--submit]
 
@@ -26,18 +28,18 @@ Every default lives in pipeline/configs.py; flags only override it.
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import argparse  # pylint: disable=g-import-not-at-top
+import argparse
 import dataclasses
 import logging
 import sys
 from typing import Dict, List, Optional
 
 # Light imports only, so --help answers at once; TFX is imported to compile.
+from components.contracts import local_layout
 from pipeline import beam_args
 from pipeline import configs
 from pipeline import model_flags
+from components.contracts import node_ids
 
 KUBEFLOW = 'kubeflow'
 VERTEX = 'vertex'
@@ -155,7 +157,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def default_output_file(platform: str) -> str:
-  return os.path.join(configs.OUTPUT_ROOT, 'kubeflow',
+  return os.path.join(local_layout.DEFAULT_OUTPUT_ROOT, 'kubeflow',
                       f'{configs.PIPELINE_NAME}-{platform}.yaml')
 
 
@@ -208,7 +210,7 @@ def compile_package(args: argparse.Namespace) -> Dict[str, object]:
       gpus=args.trainer_gpus,
       accelerator=(args.trainer_accelerator or
                    DEFAULT_ACCELERATOR[args.platform]))
-  kubeflow_spec.request_resources(dag, pipeline.TRAINER, trainer_resources)
+  kubeflow_spec.request_resources(dag, node_ids.TRAINER, trainer_resources)
   runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(
       config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
           default_image=args.image, use_pipeline_spec_2_1=True))

@@ -29,7 +29,7 @@ _BLESSED = 'blessed'
 def previous_blessed_model(
     candidates: List[types.Artifact], models: List[types.Artifact],
     blessings: List[types.Artifact]) -> Dict[str, List[types.Artifact]]:
-  """The newest blessed model whose id is not a candidate's, with its blessing."""
+  """The newest blessed model that is not a candidate, with its blessing."""
   excluded = {m.id for m in candidates}
   blessed = {b.get_int_custom_property(_CURRENT_MODEL_ID): b
              for b in blessings if b.get_int_custom_property(_BLESSED) == 1}

@@ -10,11 +10,7 @@ Augmentation is part of the network (models/augmentation.py), not of this
 pipeline, so it runs on the accelerator.
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-from typing import Dict, List, Optional, Sequence, Tuple, Union  # pylint: disable=g-import-not-at-top
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import tensorflow as tf
 import tf_keras
@@ -25,7 +21,8 @@ from models import preprocessing
 AUTOTUNE = tf.data.AUTOTUNE
 
 
-def raw_feature_spec(with_labels: bool = True) -> Dict[str, tf.io.FixedLenFeature]:
+def raw_feature_spec(
+    with_labels: bool = True) -> Dict[str, tf.io.FixedLenFeature]:
   """What the model reads from a raw example: the JPEG and, to train, labels."""
   spec = {features.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string)}
   if with_labels:
@@ -82,7 +79,8 @@ def make_dataset(file_pattern: Union[str, Sequence[str]],
   dataset = dataset.batch(batch_size, drop_remainder=False)
   spec = raw_feature_spec(with_labels=True)
 
-  def transform(serialized: tf.Tensor) -> Tuple[tf.Tensor, Dict[str, tf.Tensor]]:
+  def transform(
+      serialized: tf.Tensor) -> Tuple[tf.Tensor, Dict[str, tf.Tensor]]:
     parsed = tf.io.parse_example(serialized, spec)
     transformed = tft_layer(parsed)
     labels = {label: tf.reshape(transformed[label], [-1, 1])

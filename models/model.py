@@ -10,9 +10,6 @@ can see what the loss was told.
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import json  # pylint: disable=g-import-not-at-top
 import math
 from typing import Any, Dict, List, Optional
 
@@ -26,10 +23,9 @@ from models import features
 from models import input_pipeline
 from models import losses
 from models import network
+from models import run_record
 from models import signatures
 
-CLASS_WEIGHTS_FILE = 'class_weights.json'
-HPARAMS_FILE = 'hyperparameters.json'
 # Key of the model hyperparameters in the Trainer's custom_config.
 MODEL_CONFIG_KEY = 'model'
 
@@ -110,28 +106,15 @@ def train(hp: Dict[str, Any], train_files: List[str], eval_files: List[str],
                 callbacks=_callbacks(hp, log_dir), verbose=2)
       epoch = hp['frozen_epochs']
       network.backbone_of(model).trainable = True
-    _compile(model,
-             hp['fine_tune_learning_rate'] if pretrained else hp['learning_rate'],
-             steps * hp['epochs'], loss_fns)
+    _compile(
+        model,
+        hp['fine_tune_learning_rate'] if pretrained else hp['learning_rate'],
+        steps * hp['epochs'], loss_fns)
     model.fit(train_ds, validation_data=eval_ds,
               initial_epoch=epoch, epochs=epoch + hp['epochs'],
               steps_per_epoch=hp['steps_per_epoch'],
               callbacks=_callbacks(hp, log_dir), verbose=2)
   return model
-
-
-def write_run_record(model_run_dir: str, hp: Dict[str, Any],
-                     class_weights: Dict[str, losses.ClassWeights],
-                     precision_policy: str) -> None:
-  """Writes what the loss and the network were configured with, as JSON."""
-  tf.io.gfile.makedirs(model_run_dir)
-  with tf.io.gfile.GFile(os.path.join(model_run_dir, CLASS_WEIGHTS_FILE),
-                         'w') as f:
-    json.dump({'loss': hp['loss'],
-               'labels': {k: v.as_dict() for k, v in class_weights.items()}},
-              f, indent=2)
-  with tf.io.gfile.GFile(os.path.join(model_run_dir, HPARAMS_FILE), 'w') as f:
-    json.dump({**hp, 'precision_policy': precision_policy}, f, indent=2)
 
 
 def run_fn(fn_args) -> None:
@@ -152,7 +135,7 @@ def run_fn(fn_args) -> None:
     tf.config.experimental.enable_op_determinism()
   policy = distribution.configure_precision(hp['mixed_precision'])
   strategy = distribution.make_strategy(hp['distribution_strategy'])
-  write_run_record(fn_args.model_run_dir, hp, class_weights, policy)
+  run_record.write(fn_args.model_run_dir, hp, class_weights, policy)
 
   model = train(hp, fn_args.train_files, fn_args.eval_files,
                 tf_transform_output, class_weights,

@@ -9,9 +9,7 @@ explanation stage can show the latent space the heads read from.
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-from typing import Optional  # pylint: disable=g-import-not-at-top
+from typing import Optional
 
 import tf_keras
 
@@ -24,7 +22,8 @@ EMBEDDING_LAYER = 'embedding'
 
 # Keras stores ImageNet weights per (alpha, size) under this name; the message
 # for offline machines names the exact file to fetch.
-_IMAGENET_FILE = 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha}_{size}_no_top.h5'
+_IMAGENET_FILE = ('mobilenet_v2_weights_tf_dim_ordering_tf_kernels_'
+                  '{alpha}_{size}_no_top.h5')
 _IMAGENET_SIZES = (96, 128, 160, 192, 224)
 
 

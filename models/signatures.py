@@ -12,11 +12,7 @@ All return float32 probabilities of shape [batch, 1] named `Male` and `Young`
 (and `embedding` for `predict_pixels`).
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-from typing import Dict  # pylint: disable=g-import-not-at-top
+from typing import Dict
 
 import tensorflow as tf
 import tf_keras
@@ -36,8 +32,9 @@ def _float32(outputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
   return {k: tf.cast(v, tf.float32) for k, v in outputs.items()}
 
 
-def make_signatures(model: tf_keras.Model, tft_layer: tf_keras.layers.Layer,
-                    image_size: int) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+def make_signatures(
+    model: tf_keras.Model, tft_layer: tf_keras.layers.Layer,
+    image_size: int) -> Dict[str, tf.types.experimental.ConcreteFunction]:
   """Concrete functions for every signature, sharing the model's variables.
 
   The network is traced once, in `predict_pixels`; the other signatures call
@@ -53,7 +50,8 @@ def make_signatures(model: tf_keras.Model, tft_layer: tf_keras.layers.Layer,
     return _float32(with_embedding(pixels, training=False))
 
   def pixels_of(jpeg_bytes: tf.Tensor) -> tf.Tensor:
-    transformed = tft_layer({features.IMAGE_KEY: tf.reshape(jpeg_bytes, [-1, 1])})
+    transformed = tft_layer(
+        {features.IMAGE_KEY: tf.reshape(jpeg_bytes, [-1, 1])})
     return transformed[preprocessing.IMAGE_XF_KEY]
 
   def predict(pixels: tf.Tensor) -> Dict[str, tf.Tensor]:

@@ -2,6 +2,10 @@
 
 import os
 
+# Before any test module imports TensorFlow (some do before any package of
+# this project): TFT, TFMA and the Trainer need Keras 2.
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
 import pytest
 
 from tests import pipeline_runs

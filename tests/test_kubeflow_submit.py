@@ -7,11 +7,7 @@ the real library and checked against the API's own message types
 nothing leaves the machine.
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import json  # pylint: disable=g-import-not-at-top
+import json
 import re
 from typing import Dict, List
 
@@ -48,7 +44,8 @@ class RecordingClient:
 def offline(monkeypatch):
   """No bucket creation, no Application Default Credentials lookup."""
   monkeypatch.setattr(
-      gcs_utils, 'create_gcs_bucket_for_pipeline_artifacts_if_it_does_not_exist',
+      gcs_utils,
+      'create_gcs_bucket_for_pipeline_artifacts_if_it_does_not_exist',
       lambda **kwargs: None)
   monkeypatch.setattr(google.auth, 'default', lambda *a, **k: (
       auth_credentials.AnonymousCredentials(), PROJECT))
@@ -73,7 +70,8 @@ def _submit(package: str, **kwargs) -> Dict[str, object]:
       credentials=auth_credentials.AnonymousCredentials(), **kwargs)
   client = RecordingClient()
   job.api_client = client
-  vertex_submit.submit(job, service_account='runner@my-project.iam.gserviceaccount.com')
+  vertex_submit.submit(
+      job, service_account='runner@my-project.iam.gserviceaccount.com')
   assert len(client.calls) == 1
   return client.calls[0]
 
@@ -109,7 +107,9 @@ def test_request_matches_the_documented_api(packages, ext):
 
 
 def test_both_package_formats_make_the_same_request(packages):
-  requests = [_submit(packages[ext])['pipeline_job'] for ext in ('json', 'yaml')]
+  requests = [
+      _submit(packages[ext])['pipeline_job'] for ext in ('json', 'yaml')
+  ]
   specs = [json.dumps(json_format.MessageToDict(
       aiplatform_v1.PipelineJob.pb(r))['pipelineSpec'], sort_keys=True)
            for r in requests]

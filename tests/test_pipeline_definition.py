@@ -5,9 +5,7 @@ import json
 import os
 import shutil
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import pytest  # pylint: disable=g-import-not-at-top
+import pytest
 import tensorflow_data_validation as tfdv
 import tensorflow_model_analysis as tfma
 
@@ -17,6 +15,7 @@ from models import features
 from pipeline import configs
 from pipeline import eval_config
 from pipeline import pipeline
+from components.contracts import node_ids
 
 
 def _dag(config=configs.SAMPLE):
@@ -30,20 +29,24 @@ def _nodes(dag):
 
 def test_dag_has_every_stage_in_order():
   nodes = _nodes(_dag())
-  for node_id in (pipeline.EXAMPLE_GEN, pipeline.STATISTICS_GEN,
-                  pipeline.DATA_REPORT, pipeline.SCHEMA_GEN,
-                  pipeline.CURATED_SCHEMA, pipeline.EXAMPLE_VALIDATOR,
-                  pipeline.DATA_GATE, pipeline.TRANSFORM, pipeline.TRAINER,
-                  pipeline.MODEL_RESOLVER, pipeline.EVALUATOR,
-                  pipeline.PUSHER):
+  for node_id in (node_ids.EXAMPLE_GEN, node_ids.STATISTICS_GEN,
+                  node_ids.DATA_REPORT, node_ids.SCHEMA_GEN,
+                  node_ids.CURATED_SCHEMA, node_ids.EXAMPLE_VALIDATOR,
+                  node_ids.DATA_GATE, node_ids.TRANSFORM, node_ids.TRAINER,
+                  node_ids.MODEL_RESOLVER, node_ids.EVALUATOR,
+                  node_ids.PUSHER):
     assert node_id in nodes
   # Nothing trains before the data gate has passed.
-  assert pipeline.DATA_GATE in {n.id for n in nodes[pipeline.TRANSFORM].upstream_nodes}
-  assert pipeline.TRAINER in {n.id for n in nodes[pipeline.MODEL_RESOLVER].upstream_nodes}
+  assert node_ids.DATA_GATE in {
+      n.id for n in nodes[node_ids.TRANSFORM].upstream_nodes
+  }
+  assert node_ids.TRAINER in {
+      n.id for n in nodes[node_ids.MODEL_RESOLVER].upstream_nodes
+  }
 
 
 def test_transform_streams_instead_of_materializing():
-  transform = _nodes(_dag())[pipeline.TRANSFORM]
+  transform = _nodes(_dag())[node_ids.TRANSFORM]
   props = transform.exec_properties
   # materialize=False: no transformed_examples output at all.
   assert 'transformed_examples' not in transform.outputs
@@ -57,15 +60,15 @@ def test_transform_streams_instead_of_materializing():
 def test_statistics_treat_the_image_as_bytes():
   """StatisticsGen reads the curated schema, where `image` has an
   image_domain: TFDV then keeps byte sizes, not every distinct JPEG."""
-  statistics_gen = _nodes(_dag())[pipeline.STATISTICS_GEN]
-  assert pipeline.CURATED_SCHEMA in {
+  statistics_gen = _nodes(_dag())[node_ids.STATISTICS_GEN]
+  assert node_ids.CURATED_SCHEMA in {
       n.id for n in statistics_gen.upstream_nodes}
   schema = tfdv.load_schema_text(schema_package.SCHEMA_FILE)
   assert tfdv.get_feature(schema, 'image').HasField('image_domain')
 
 
 def test_trainer_gets_the_model_config_and_the_code_digest():
-  trainer = _nodes(_dag())[pipeline.TRAINER]
+  trainer = _nodes(_dag())[node_ids.TRAINER]
   custom = json.loads(trainer.exec_properties['custom_config'])
   assert custom['model'] == dataclasses.asdict(configs.SAMPLE.model)
   assert custom['code_digest'] == pipeline.code_digest()
@@ -77,7 +80,9 @@ def test_code_digest_follows_the_model_code(tmp_path):
   copy = tmp_path / 'models'
   shutil.copytree(models_dir, copy)
   before = pipeline.code_digest(str(copy))
-  (copy / 'model_test.py').write_text('# tests do not change the model\n')
+  (copy / '__pycache__').mkdir(exist_ok=True)
+  (copy / '__pycache__' / 'losses.cpython-310.pyc').write_bytes(b'compiled')
+  (copy / 'notes.txt').write_text('not code\n')
   assert pipeline.code_digest(str(copy)) == before
   with open(copy / 'losses.py', 'a') as f:
     f.write('\n# a change\n')
@@ -85,13 +90,13 @@ def test_code_digest_follows_the_model_code(tmp_path):
 
 
 def test_baseline_strategy_is_configurable():
-  local = _nodes(_dag())[pipeline.MODEL_RESOLVER]
+  local = _nodes(_dag())[node_ids.MODEL_RESOLVER]
   assert local.exec_properties['resolver_class'] is (
       baseline_resolver.PreviousBlessedModelStrategy)
   assert set(local.outputs) >= {'model', 'model_blessing'}
   kfp = _nodes(_dag(dataclasses.replace(
       configs.SAMPLE, baseline_strategy=configs.LATEST_BLESSED)))[
-          pipeline.MODEL_RESOLVER]
+          node_ids.MODEL_RESOLVER]
   assert kfp.exec_properties['resolver_class'].__name__ == (
       'LatestBlessedModelStrategy')
   with pytest.raises(ValueError, match='baseline strategy'):

@@ -5,7 +5,7 @@ TFRecords for ImportExampleGen, or generate a look-alike sample.
   components.celeba.synth     synthesize(), plan(), best_achievable_accuracy()
   components.celeba.layout    detect_layout(), read_catalog()
   components.celeba.errors    CelebAFormatError
-  components.celeba.testing   corruptions of a generated set, for tests
+  components.celeba.local_data  a local run's TFRecords: convert or generate
 
   python -m components.celeba convert --celeba_dir DIR --output_dir OUT
   python -m components.celeba synth --output_dir DIR --num_images N --seed S

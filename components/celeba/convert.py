@@ -45,20 +45,20 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+from components.celeba import errors
+from components.celeba import layout as layout_lib
+from models import features
 
-from components.celeba.errors import CelebAFormatError  # pylint: disable=g-import-not-at-top
-from components.celeba.layout import (Catalog, Rejection, detect_layout, list_images,
-                                      read_catalog, source_fingerprint)
-from models.features import ATTRIBUTE_NAMES, IMAGE_ID_KEY, IMAGE_KEY, SPLITS
-
-CONVERSION_FORMAT = 1     # bump when the records change; old markers then mismatch
+# bump when the records change; old markers then mismatch
+CONVERSION_FORMAT = 1
 MARKER_FILE = 'conversion.json'
 REJECTED_FILE = 'rejected.csv'
 SHARD_SUFFIX = '.tfrecord.gz'
 IMAGES_PER_SHARD = 10_000  # about 90 MB of CelebA JPEGs per file
-MIN_IMAGES_PER_PROCESS = 5_000  # below this a second process does not pay for TF's start-up
-_PROGRESS_EVERY = 256      # images between updates of the shared progress counter
+# below this a second process does not pay for TF's start-up
+MIN_IMAGES_PER_PROCESS = 5_000
+# images between updates of the shared progress counter
+_PROGRESS_EVERY = 256
 
 _JPEG_SOI = b'\xff\xd8\xff'
 _log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class ConversionResult:
   layout: str
   counts: Dict[str, int]               # examples per split
   files: Dict[str, List[str]]          # shard file names per split
-  rejections: List[Rejection]          # sorted by image_id
+  rejections: List[layout_lib.Rejection]          # sorted by image_id
   unlisted_images: int                 # JPEGs no table mentions (ignored)
   processes: int
   seconds: float
@@ -95,7 +95,7 @@ class _ShardResult:
   split: str
   name: str
   count: int
-  rejections: List[Rejection]
+  rejections: List[layout_lib.Rejection]
 
 
 # ---------------------------------------------------------------- records
@@ -111,7 +111,8 @@ def _tensorflow():
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     _tf = tf
     _INT_FEATURES = tuple(
-        tf.train.Feature(int64_list=tf.train.Int64List(value=[v])) for v in (0, 1))
+        tf.train.Feature(int64_list=tf.train.Int64List(value=[v]))
+        for v in (0, 1))
   return _tf
 
 
@@ -119,11 +120,13 @@ def make_example(image_id: str, jpeg: bytes, values: Sequence[int]) -> bytes:
   """Serializes one tf.train.Example; `values` are the 40 attributes as 0/1."""
   tf = _tensorflow()
   feature = {
-      IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[jpeg])),
-      IMAGE_ID_KEY: tf.train.Feature(
-          bytes_list=tf.train.BytesList(value=[image_id.encode('utf-8')])),
+      features.IMAGE_KEY:
+          tf.train.Feature(bytes_list=tf.train.BytesList(value=[jpeg])),
+      features.IMAGE_ID_KEY:
+          tf.train.Feature(bytes_list=tf.train.BytesList(
+              value=[image_id.encode('utf-8')])),
   }
-  for name, value in zip(ATTRIBUTE_NAMES, values):
+  for name, value in zip(features.ATTRIBUTE_NAMES, values):
     feature[name] = _INT_FEATURES[value]
   return tf.train.Example(
       features=tf.train.Features(feature=feature)).SerializeToString()
@@ -138,8 +141,10 @@ def check_jpeg(data: bytes) -> Optional[str]:
   try:
     tf.io.decode_jpeg(data, channels=3)
   except tf.errors.InvalidArgumentError as e:
-    message = re.sub(r'\{\{.*?\}\}\s*|\s*\[Op:\w+\]', '', str(e.message)).strip()
-    return f'undecodable: {message.splitlines()[0] if message else "decode failed"}'
+    message = re.sub(r'\{\{.*?\}\}\s*|\s*\[Op:\w+\]', '',
+                     str(e.message)).strip()
+    first = message.splitlines()[0] if message else 'decode failed'
+    return f'undecodable: {first}'
   return None
 
 
@@ -161,11 +166,15 @@ def _add_progress(n: int) -> None:
 
 def _write_shard(task: _ShardTask,
                  tick: Optional[Callable[[int], None]] = None) -> _ShardResult:
-  """Writes one shard file; raises CelebAFormatError on a bad image unless skip_bad."""
+  """Writes one shard file.
+
+  Raises:
+    CelebAFormatError: on a bad image, unless the task skips bad images.
+  """
   tf = _tensorflow()
   tick = tick or (_add_progress if _COUNTER is not None else None)
   options = tf.io.TFRecordOptions(compression_type='GZIP')
-  rejections: List[Rejection] = []
+  rejections: List[layout_lib.Rejection] = []
   count = pending = 0
   with tf.io.TFRecordWriter(task.path, options) as writer:
     for image_id, values in task.items:
@@ -178,8 +187,8 @@ def _write_shard(task: _ShardTask,
         problem = f'missing_image: {image_id} disappeared during the conversion'
       if problem:
         if not task.skip_bad:
-          raise CelebAFormatError(problem, path)
-        rejections.append(Rejection(image_id, problem, path))
+          raise errors.CelebAFormatError(problem, path)
+        rejections.append(layout_lib.Rejection(image_id, problem, path))
       else:
         writer.write(make_example(image_id, data, values))
         count += 1
@@ -189,7 +198,8 @@ def _write_shard(task: _ShardTask,
         pending = 0
   if tick and pending:
     tick(pending)
-  return _ShardResult(task.split, os.path.basename(task.path), count, rejections)
+  return _ShardResult(task.split, os.path.basename(task.path), count,
+                      rejections)
 
 
 # ---------------------------------------------------------------- progress
@@ -199,7 +209,8 @@ class _Progress:
 
   def __init__(self, total: int, enabled: bool):
     self.total, self.enabled, self.done = total, enabled, 0
-    self.first: Optional[Tuple[float, int]] = None  # (time, done) of the first update
+    # (time, done) of the first update
+    self.first: Optional[Tuple[float, int]] = None
     self.next_report = 0.1
     self.bar = None
     if enabled and sys.stderr.isatty():
@@ -232,12 +243,14 @@ class _Progress:
 
 # ---------------------------------------------------------------- planning
 
-def _plan_tasks(catalog: Catalog, tmp: Path, num_shards: Optional[int],
-                skip_bad: bool) -> List[_ShardTask]:
+
+def _plan_tasks(catalog: layout_lib.Catalog, tmp: Path,
+                num_shards: Optional[int], skip_bad: bool) -> List[_ShardTask]:
   """Cuts each split into shards of consecutive image ids (deterministic)."""
   tasks = []
-  for split in SPLITS:
-    items = [(e.image_id, e.values) for e in catalog.entries if e.split == split]
+  for split in features.SPLITS:
+    items = [(e.image_id, e.values) for e in catalog.entries if e.split == split
+            ]
     shards = num_shards or max(1, math.ceil(len(items) / IMAGES_PER_SHARD))
     shards = max(1, min(shards, len(items)))
     (tmp / split).mkdir(parents=True)
@@ -267,7 +280,8 @@ def _run_tasks(tasks: List[_ShardTask], processes: int,
   # Largest first, so no process is left alone with a big shard at the end.
   ordered = sorted(tasks, key=lambda t: -len(t.items))
   results = []
-  with ctx.Pool(processes, initializer=_init_worker, initargs=(counter,)) as pool:
+  with ctx.Pool(processes, initializer=_init_worker,
+                initargs=(counter,)) as pool:
     pending = pool.imap_unordered(_write_shard, ordered)
     while len(results) < len(ordered):
       try:
@@ -300,12 +314,13 @@ def _remove_stale_temporaries(out: Path) -> None:
 
 def _check_replaceable(out: Path) -> None:
   """Refuses to replace split folders holding anything but our shards."""
-  for split in SPLITS:
+  for split in features.SPLITS:
     folder = out / split
     if not folder.exists():
       continue
-    strangers = ([folder.name] if not folder.is_dir() else
-                 [p.name for p in folder.iterdir() if not p.name.endswith(SHARD_SUFFIX)])
+    strangers = ([folder.name] if not folder.is_dir() else [
+        p.name for p in folder.iterdir() if not p.name.endswith(SHARD_SUFFIX)
+    ])
     if strangers:
       raise FileExistsError(
           f'{folder}: will not replace it, it holds files the converter did '
@@ -313,7 +328,8 @@ def _check_replaceable(out: Path) -> None:
           '--output_dir or move them away')
 
 
-def _write_rejected(path: Path, rejections: Sequence[Rejection], root: Path) -> None:
+def _write_rejected(path: Path, rejections: Sequence[layout_lib.Rejection],
+                    root: Path) -> None:
   with open(path, 'w', newline='', encoding='utf-8') as f:
     writer = csv.writer(f)
     writer.writerow(['image_id', 'reason'])
@@ -330,7 +346,8 @@ def _write_json(path: Path, content: Dict[str, Any]) -> None:
   os.replace(part, path)
 
 
-def _install(tmp: Path, out: Path, skip_bad: bool, marker: Dict[str, Any]) -> None:
+def _install(tmp: Path, out: Path, skip_bad: bool, marker: Dict[str,
+                                                                Any]) -> None:
   """Moves the finished splits into place; the marker goes last.
 
   The old marker is removed first, so a crash mid-way leaves no marker next
@@ -342,17 +359,18 @@ def _install(tmp: Path, out: Path, skip_bad: bool, marker: Dict[str, Any]) -> No
   old = out / f'.old-{os.getpid()}'
   moved: List[str] = []
   try:
-    for split in SPLITS:
+    for split in features.SPLITS:
       if (out / split).exists():
         old.mkdir(exist_ok=True)
         (out / split).rename(old / split)
       (tmp / split).rename(out / split)
       moved.append(split)
   except BaseException:
-    # Undo: new splits back to tmp (removed by the caller), old ones back in place.
+    # Undo: new splits back to tmp (removed by the caller), old ones back in
+    # place.
     for split in moved:
       (out / split).rename(tmp / split)
-    for split in SPLITS:
+    for split in features.SPLITS:
       if (old / split).exists():
         (old / split).rename(out / split)
     shutil.rmtree(old, ignore_errors=True)
@@ -394,12 +412,14 @@ def convert(celeba_dir: Union[str, Path], output_dir: Union[str, Path], *,
   started = time.monotonic()
   if num_shards is not None and num_shards < 1:
     raise ValueError(f'num_shards must be at least 1, got {num_shards}')
-  layout = detect_layout(celeba_dir)
-  image_names = list_images(layout.images_dir)
-  fingerprint = source_fingerprint(layout, image_names)
-  catalog = read_catalog(layout, skip_bad=skip_bad, image_names=image_names)
+  layout = layout_lib.detect_layout(celeba_dir)
+  image_names = layout_lib.list_images(layout.images_dir)
+  fingerprint = layout_lib.source_fingerprint(layout, image_names)
+  catalog = layout_lib.read_catalog(layout, skip_bad=skip_bad,
+                                    image_names=image_names)
   if not catalog.entries:
-    raise CelebAFormatError('no images left to convert', layout.attributes)
+    raise errors.CelebAFormatError('no images left to convert',
+                                   layout.attributes)
 
   out = Path(output_dir)
   created_out = not out.exists()
@@ -422,23 +442,25 @@ def convert(celeba_dir: Union[str, Path], output_dir: Union[str, Path], *,
     finally:
       bar.close()
 
-    counts = {split: 0 for split in SPLITS}
-    files: Dict[str, List[str]] = {split: [] for split in SPLITS}
+    counts = {split: 0 for split in features.SPLITS}
+    files: Dict[str, List[str]] = {split: [] for split in features.SPLITS}
     rejections = list(catalog.rejections)
     for r in results:
       counts[r.split] += r.count
       files[r.split].append(r.name)
       rejections.extend(r.rejections)
     rejections.sort(key=lambda r: r.image_id)
-    for split in SPLITS:
+    for split in features.SPLITS:
       files[split].sort()
     if not sum(counts.values()):
-      raise CelebAFormatError('no images left to convert: every image was rejected',
-                              layout.images_dir)
-    for split in SPLITS:
+      raise errors.CelebAFormatError(
+          'no images left to convert: every image was rejected',
+          layout.images_dir)
+    for split in features.SPLITS:
       if not counts[split]:
-        _log.warning('split %s is empty (no image of partition %s); its folder '
-                     'holds one empty file', split, SPLITS.index(split))
+        _log.warning(
+            'split %s is empty (no image of partition %s); its folder '
+            'holds one empty file', split, features.SPLITS.index(split))
     if skip_bad:
       _write_rejected(tmp / REJECTED_FILE, rejections, layout.root)
 
@@ -453,8 +475,11 @@ def convert(celeba_dir: Union[str, Path], output_dir: Union[str, Path], *,
         'unlisted_images': catalog.unlisted_images,
         'skip_bad': skip_bad,
         'files': files,
-        'features': {'image': IMAGE_KEY, 'image_id': IMAGE_ID_KEY,
-                     'attributes': list(ATTRIBUTE_NAMES)},
+        'features': {
+            'image': features.IMAGE_KEY,
+            'image_id': features.IMAGE_ID_KEY,
+            'attributes': list(features.ATTRIBUTE_NAMES)
+        },
         'created': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
         'seconds': round(time.monotonic() - started, 1),
     }
@@ -479,8 +504,9 @@ def read_marker(output_dir: Union[str, Path]) -> Optional[Dict[str, Any]]:
     return None
 
 
-def is_converted(celeba_dir: Union[str, Path], output_dir: Union[str, Path]) -> bool:
-  """True only if `output_dir` holds a complete conversion of `celeba_dir` as it is now.
+def is_converted(celeba_dir: Union[str, Path], output_dir: Union[str,
+                                                                 Path]) -> bool:
+  """Whether `output_dir` holds a complete conversion of `celeba_dir` as it is.
 
   Checks the marker's format version, the source fingerprint (both tables'
   bytes and the image file names; see layout.source_fingerprint) and that
@@ -491,11 +517,13 @@ def is_converted(celeba_dir: Union[str, Path], output_dir: Union[str, Path]) -> 
   if not marker or marker.get('format') != CONVERSION_FORMAT:
     return False
   try:
-    current = source_fingerprint(detect_layout(celeba_dir))
-  except (CelebAFormatError, OSError):
+    current = layout_lib.source_fingerprint(
+        layout_lib.detect_layout(celeba_dir))
+  except (errors.CelebAFormatError, OSError):
     return False
   if marker.get('source', {}).get('fingerprint') != current['fingerprint']:
     return False
   out = Path(output_dir)
   return all((out / split / name).is_file()
-             for split, names in marker.get('files', {}).items() for name in names)
+             for split, names in marker.get('files', {}).items()
+             for name in names)

@@ -7,10 +7,11 @@ rather than guessing paths under the pipeline root.
 """
 
 import dataclasses
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Type
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
+from tfx import types
 from tfx.orchestration import metadata
 
 PIPELINE_CONTEXT = 'pipeline'
@@ -52,7 +53,8 @@ def connect(metadata_path: str) -> metadata_store.MetadataStore:
       metadata.sqlite_metadata_connection_config(metadata_path))
 
 
-def run_ids(store: metadata_store.MetadataStore, pipeline_name: str) -> List[str]:
+def run_ids(store: metadata_store.MetadataStore,
+            pipeline_name: str) -> List[str]:
   """Run ids of `pipeline_name`, oldest first."""
   runs = _runs_of(store, pipeline_name)
   return [c.name for c in runs]
@@ -74,9 +76,9 @@ def _runs_of(store: metadata_store.MetadataStore, pipeline_name: str
   return sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id))
 
 
-def _artifacts_by_key(store: metadata_store.MetadataStore,
-                      events: List[metadata_store_pb2.Event],
-                      wanted: set) -> Dict[str, List[metadata_store_pb2.Artifact]]:
+def _artifacts_by_key(
+    store: metadata_store.MetadataStore, events: List[metadata_store_pb2.Event],
+    wanted: set) -> Dict[str, List[metadata_store_pb2.Artifact]]:
   events = [e for e in events if e.type in wanted]
   artifacts = {a.id: a for a in store.get_artifacts_by_id(
       [e.artifact_id for e in events])}
@@ -124,3 +126,10 @@ def load_run(store: metadata_store.MetadataStore, pipeline_name: str,
             metadata_store_pb2.Event.DECLARED_OUTPUT}))
   return RunResult(run_id=run.name, nodes=nodes)
 
+
+def to_artifact(mlmd_artifact: metadata_store_pb2.Artifact,
+                artifact_class: Type[types.Artifact]) -> types.Artifact:
+  """A TFX artifact of `artifact_class` wrapping an MLMD artifact proto."""
+  artifact = artifact_class()
+  artifact.set_mlmd_artifact(mlmd_artifact)
+  return artifact

@@ -1,10 +1,6 @@
 """Tests for models.network."""
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import numpy as np  # pylint: disable=g-import-not-at-top
+import numpy as np
 import pytest
 import tf_keras
 
@@ -69,5 +65,6 @@ def test_imagenet_offline_says_how_to_provide_the_file(monkeypatch):
       no_network)
   with pytest.raises(network.WeightsUnavailableError) as err:
     network.build_network(96, alpha=0.35, weights='imagenet')
-  assert 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5' in str(err.value)
+  assert ('mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5'
+          in str(err.value))
   assert '--weights' in str(err.value)
