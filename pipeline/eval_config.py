@@ -17,12 +17,10 @@ from typing import List
 
 import tensorflow_model_analysis as tfma
 
+from components.contracts.metrics import DECISION_THRESHOLD
 from models import features
 from models import signatures
 from pipeline import configs
-
-# Decision threshold of the confusion counts, accuracy, FPR and FNR.
-DECISION_THRESHOLD = 0.5
 
 # Metric names as TFMA records them (the report reads these back).
 ACCURACY = 'binary_accuracy'

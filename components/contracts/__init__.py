@@ -1,0 +1,1 @@
+"""Contracts that more than one layer reads: one definition, imported everywhere."""
