@@ -125,6 +125,12 @@ def test_a_parent_with_two_versions_asks_for_one(damaged, tmp_path):
     conv.convert(damaged.parent, tmp_path / 'out')
 
 
+def test_a_tfds_data_dir_points_to_its_celeb_a_folder(prepared, tmp_path):
+  data_dir = prepared.parent.parent
+  with pytest.raises(CelebAFormatError, match='a TFDS data_dir: pass its celeb_a folder'):
+    conv.convert(data_dir, tmp_path / 'out')
+
+
 def test_is_converted_follows_the_source(prepared, damaged, tmp_path):
   out = tmp_path / 'out'
   conv.convert(damaged, out)

@@ -114,14 +114,24 @@ def find_version_dir(root: Union[str, Path]) -> Optional[Path]:
   root = Path(root)
   if (root / DATASET_INFO_FILE).is_file():
     return root
-  versions = sorted(p for p in root.iterdir()
-                    if p.is_dir() and _VERSION.fullmatch(p.name)
-                    and (p / DATASET_INFO_FILE).is_file()) if root.is_dir() else []
+  versions = _versions(root)
   if len(versions) > 1:
     raise CelebAFormatError(
         'several TFDS versions here (' + ', '.join(p.name for p in versions) +
         '): pass the folder of the one to convert', root)
+  if not versions and _versions(root / 'celeb_a'):
+    raise CelebAFormatError(
+        f'a TFDS data_dir: pass its celeb_a folder ({root / "celeb_a"}) or '
+        'one version folder in it', root)
   return versions[0] if versions else None
+
+
+def _versions(folder: Path) -> List[Path]:
+  if not folder.is_dir():
+    return []
+  return sorted(p for p in folder.iterdir()
+                if p.is_dir() and _VERSION.fullmatch(p.name)
+                and (p / DATASET_INFO_FILE).is_file())
 
 
 def _read_json(path: Path) -> Dict[str, Any]:
