@@ -11,8 +11,8 @@ no pipeline run is needed. It then predicts N generated CelebA-like files
 (178 x 218 JPEGs from components.celeba.synth) the way the command does,
 reading each file from disk, in batches of --batch_size, and prints images
 per second. The first batch is timed apart: it includes the signature's
-one-off graph set-up. The load average is printed too: the machines are
-shared, and the figures move with it.
+one-off graph set-up. The load average and the process's CPU time are
+printed too: the machines are shared, and wall-time figures move with it.
 """
 
 import argparse
@@ -78,14 +78,18 @@ def time_preset(name: str, work: Path, files: List[inputs.Input],
   print(f'\n== preset {name}: {preset.model.image_size} px, alpha '
         f'{preset.model.alpha:g}, untrained (random weights), batch '
         f'{batch_size} ({_load()}) ==')
-  started = time.monotonic()
+  started, cpu_started = time.monotonic(), time.process_time()
   predictions = list(predictor_lib.predict_files(predictor, rest, batch_size))
   seconds = time.monotonic() - started
+  cpu = time.process_time() - cpu_started
   assert not any(p.error for p in predictions)
   print(f'  model load        {loaded:6.1f} s')
   print(f'  first batch       {first:6.1f} s ({batch_size} images, with graph set-up)')
   print(f'  {len(rest):,} images   {seconds:6.1f} s   '
         f'{len(rest) / seconds:,.0f} images/s')
+  # On a shared machine wall time depends on the neighbours; CPU time much less.
+  print(f'  CPU time          {cpu:6.1f} s   {len(rest) / cpu:,.0f} images per '
+        f'CPU-second ({cpu / seconds:.1f} of {os.cpu_count()} cores busy)')
 
 
 def main(argv: Optional[List[str]] = None) -> int:
