@@ -1,7 +1,8 @@
 """Runs the pipeline on this machine: LocalDagRunner, SQLite MLMD, Beam.
 
     python local_runner.py                          # the built-in sample
-    python local_runner.py --celeba_dir ~/celeba    # real CelebA, either layout
+    python local_runner.py --celeba_dir ~/celeba    # CelebA, official or Kaggle
+    python local_runner.py --celeba_dir ~/tensorflow_datasets/celeb_a/2.1.0
     python local_runner.py --loss bce               # plain BCE, unweighted
 
 Every default lives in pipeline/configs.py; flags only override it.
@@ -23,8 +24,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   data = parser.add_argument_group('data (default: the built-in sample)')
   data.add_argument('--celeba_dir',
-                    help='raw CelebA, official (txt) or Kaggle (csv) layout; '
-                         'converted to TFRecords once, then reused')
+                    help='raw CelebA, official (txt) or Kaggle (csv) layout, '
+                         'or a TFDS-prepared celeb_a folder; converted to '
+                         'TFRecords once, then reused')
   data.add_argument('--data_dir',
                     help='already converted TFRecords (train/, eval/, test/)')
   data.add_argument('--skip_bad', action='store_true',

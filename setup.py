@@ -47,6 +47,10 @@ TEST_REQUIRES = [
     'pytest-timeout>=2.2',
     # Process-tree CPU and memory in the Beam-workers test and benchmarks.
     'psutil>=5.9',
+    # Writes TFDS-prepared celeb_a folders with TFDS's own builder, so the
+    # converter's TFDS reader is tested on exactly what TFDS produces. Only
+    # tests need it: the reader itself parses the files without it.
+    'tensorflow-datasets==4.9.10',
 ]
 
 setuptools.setup(

@@ -42,25 +42,30 @@ def _parser() -> argparse.ArgumentParser:
   sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
 
   conv = sub.add_parser(
-      'convert', help='CelebA (official or Kaggle layout) -> GZIP TFRecords',
+      'convert',
+      help='CelebA (official, Kaggle or TFDS layout) -> GZIP TFRecords',
       description='Convert CelebA to GZIP TFRecords of tf.train.Example under '
-      'OUT/train, OUT/eval and OUT/test (partitions 0, 1, 2), then '
-      'write OUT/conversion.json. Tables are validated before any '
-      'image is read; nothing is replaced unless every image passes.')
+                  'OUT/train, OUT/eval and OUT/test (partitions 0, 1, 2), '
+                  'then write OUT/conversion.json. Tables are validated '
+                  'before any image is read; nothing is replaced unless '
+                  'every image passes.')
   conv.add_argument(
       '--celeba_dir', required=True,
-      help='folder with list_attr_celeba.txt, list_eval_partition.txt '
-      'and img_align_celeba/ (official), or the .csv tables and '
-      'img_align_celeba/img_align_celeba/ (Kaggle)')
+      help='folder with list_attr_celeba.txt, list_eval_partition.txt and '
+           'img_align_celeba/ (official), or the .csv tables and '
+           'img_align_celeba/img_align_celeba/ (Kaggle), or a TFDS-prepared '
+           'celeb_a version folder such as '
+           '~/tensorflow_datasets/celeb_a/2.1.0 (or its parent)')
   conv.add_argument('--output_dir', required=True, help='where the splits go')
   conv.add_argument(
       '--skip_bad', action='store_true',
       help='skip bad images (undecodable, missing, no partition, bad '
-      'values in their row), list them in OUT/rejected.csv and '
-      'convert the rest; malformed headers stay fatal')
+           'values in their row), list them in OUT/rejected.csv and '
+           'convert the rest; malformed headers stay fatal')
   conv.add_argument('--num_shards', type=_positive, default=None,
                     help=f'files per split (default: one per '
-                         f'{convert_lib.IMAGES_PER_SHARD:,} images)')
+                         f'{convert_lib.IMAGES_PER_SHARD:,} images; for a TFDS '
+                         'folder, one per TFDS shard)')
   conv.add_argument('--workers', type=_positive, default=None,
                     help='writer processes (default: the usable cores, one for '
                          'small inputs)')

@@ -1,4 +1,4 @@
-"""Converts CelebA (official or Kaggle layout) into GZIP TFRecords per split.
+"""Converts CelebA (official, Kaggle or TFDS layout) to TFRecords per split.
 
 Output, the input of the pipeline's ImportExampleGen:
 
@@ -9,11 +9,13 @@ Output, the input of the pipeline's ImportExampleGen:
   OUT/conversion.json    written last: counts, layout, source fingerprint
 
 Each record is a `tf.train.Example` with `image` (the original JPEG bytes,
-unchanged), `image_id` (the file name) and the 40 attributes as int64 0/1
-under their CelebA names (-1 becomes 0); see models/features.py.
+unchanged), `image_id` (the file name; for a TFDS folder, which keeps none, the
+split and position, see tfds.py) and the 40 attributes as int64 0/1 under
+their CelebA names (-1 becomes 0); see models/features.py.
 
 Why it is built this way:
-  - All-or-nothing. Tables are validated before any image is read; shards are
+  - All-or-nothing. Tables are validated before any image is read (a TFDS
+    folder has none: its records are checked as they are read); shards are
     written into OUT/.tmp-<pid>/ and moved into place only when every image
     has passed, so a failed run leaves no TFRecords behind and does not touch
     a previous good conversion. conversion.json is removed before the swap
@@ -43,8 +45,10 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple, Union)
 
+from components.celeba import tfds
 from components.celeba import errors
 from components.celeba import layout as layout_lib
 from models import features
@@ -88,6 +92,11 @@ class _ShardTask:
   images_dir: str
   items: List[Tuple[str, bytes]]            # (image_id, 40 values 0/1)
   skip_bad: bool
+  records: Tuple[tfds.Segment, ...] = ()    # instead of items: TFDS records
+
+  @property
+  def size(self) -> int:
+    return len(self.items) + sum(s.stop - s.start for s in self.records)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,6 +173,26 @@ def _add_progress(n: int) -> None:
     _COUNTER.value += n
 
 
+def _inputs(task: _ShardTask) -> Iterator[Tuple[str, str, Optional[int], bytes,
+                                                 Optional[bytes], str]]:
+  """(image_id, path, line, JPEG bytes, values, problem) of a task's images.
+
+  `path` and `line` are where a problem is reported: the image file, or the
+  TFDS shard and record number.
+  """
+  for r in tfds.read_records(task.records):
+    yield r.image_id, r.path, r.number, r.jpeg, r.values, r.problem
+  for image_id, values in task.items:
+    path = os.path.join(task.images_dir, image_id)
+    try:
+      with open(path, 'rb') as f:
+        data, problem = f.read(), ''
+    except FileNotFoundError:
+      data, problem = b'', (f'missing_image: {image_id} disappeared during '
+                            'the conversion')
+    yield image_id, path, None, data, values, problem
+
+
 def _write_shard(task: _ShardTask,
                  tick: Optional[Callable[[int], None]] = None) -> _ShardResult:
   """Writes one shard file.
@@ -177,18 +206,12 @@ def _write_shard(task: _ShardTask,
   rejections: List[layout_lib.Rejection] = []
   count = pending = 0
   with tf.io.TFRecordWriter(task.path, options) as writer:
-    for image_id, values in task.items:
-      path = os.path.join(task.images_dir, image_id)
-      try:
-        with open(path, 'rb') as f:
-          data = f.read()
-        problem = check_jpeg(data)
-      except FileNotFoundError:
-        problem = f'missing_image: {image_id} disappeared during the conversion'
+    for image_id, path, line, data, values, problem in _inputs(task):
+      problem = problem or check_jpeg(data)
       if problem:
         if not task.skip_bad:
-          raise errors.CelebAFormatError(problem, path)
-        rejections.append(layout_lib.Rejection(image_id, problem, path))
+          raise errors.CelebAFormatError(problem, path, line)
+        rejections.append(layout_lib.Rejection(image_id, problem, path, line))
       else:
         writer.write(make_example(image_id, data, values))
         count += 1
@@ -243,6 +266,9 @@ class _Progress:
 
 # ---------------------------------------------------------------- planning
 
+def _shard_file(tmp: Path, split: str, k: int, shards: int) -> str:
+  return str(tmp / split / f'data-{k:05d}-of-{shards:05d}{SHARD_SUFFIX}')
+
 
 def _plan_tasks(catalog: layout_lib.Catalog, tmp: Path,
                 num_shards: Optional[int], skip_bad: bool) -> List[_ShardTask]:
@@ -256,9 +282,21 @@ def _plan_tasks(catalog: layout_lib.Catalog, tmp: Path,
     (tmp / split).mkdir(parents=True)
     for k in range(shards):
       chunk = items[k * len(items) // shards:(k + 1) * len(items) // shards]
-      name = f'data-{k:05d}-of-{shards:05d}{SHARD_SUFFIX}'
-      tasks.append(_ShardTask(split, str(tmp / split / name),
+      tasks.append(_ShardTask(split, _shard_file(tmp, split, k, shards),
                               str(catalog.layout.images_dir), chunk, skip_bad))
+  return tasks
+
+
+def _plan_tfds_tasks(source: tfds.Source, tmp: Path, num_shards: Optional[int],
+                     skip_bad: bool) -> List[_ShardTask]:
+  """One output shard per TFDS shard, or `num_shards` runs of a split."""
+  tasks = []
+  for split in features.SPLITS:
+    plan = tfds.plan_split(source, split, num_shards)
+    (tmp / split).mkdir(parents=True)
+    for k, segments in enumerate(plan):
+      tasks.append(_ShardTask(split, _shard_file(tmp, split, k, len(plan)),
+                              str(source.root), [], skip_bad, tuple(segments)))
   return tasks
 
 
@@ -278,7 +316,7 @@ def _run_tasks(tasks: List[_ShardTask], processes: int,
   ctx = multiprocessing.get_context('spawn')
   counter = ctx.Value('q', 0)
   # Largest first, so no process is left alone with a big shard at the end.
-  ordered = sorted(tasks, key=lambda t: -len(t.items))
+  ordered = sorted(tasks, key=lambda t: -t.size)
   results = []
   with ctx.Pool(processes, initializer=_init_worker,
                 initargs=(counter,)) as pool:
@@ -394,7 +432,7 @@ def convert(celeba_dir: Union[str, Path], output_dir: Union[str, Path], *,
   """Converts the CelebA copy in `celeba_dir` into TFRecords under `output_dir`.
 
   Args:
-    celeba_dir: official or Kaggle layout (detected).
+    celeba_dir: official, Kaggle or TFDS layout (detected).
     output_dir: created if needed. Its train/, eval/, test/ folders, if any,
       are replaced only after the new ones are complete.
     skip_bad: set bad images aside (see layout.py for which problems count as
@@ -405,19 +443,28 @@ def convert(celeba_dir: Union[str, Path], output_dir: Union[str, Path], *,
     progress: report progress on stderr.
 
   Raises:
-    CelebAFormatError: a bad table, or (without skip_bad) a bad image; nothing
-      under `output_dir` has changed.
+    CelebAFormatError: a bad table or TFDS folder, or (without skip_bad) a bad
+      image; nothing under `output_dir` has changed.
     FileExistsError: a split folder in `output_dir` holds foreign files.
   """
   started = time.monotonic()
   if num_shards is not None and num_shards < 1:
     raise ValueError(f'num_shards must be at least 1, got {num_shards}')
   layout = layout_lib.detect_layout(celeba_dir)
-  image_names = layout_lib.list_images(layout.images_dir)
-  fingerprint = layout_lib.source_fingerprint(layout, image_names)
-  catalog = layout_lib.read_catalog(layout, skip_bad=skip_bad,
-                                    image_names=image_names)
-  if not catalog.entries:
+  tfds_source = None
+  if layout.kind == layout_lib.TFDS:
+    tfds_source = tfds.read_source(layout.root)
+    fingerprint = layout_lib.source_fingerprint(layout)
+    catalog = layout_lib.Catalog(layout, entries=[], rejections=[],
+                                 unlisted_images=0)
+    total = tfds_source.total
+  else:
+    image_names = layout_lib.list_images(layout.images_dir)
+    fingerprint = layout_lib.source_fingerprint(layout, image_names)
+    catalog = layout_lib.read_catalog(layout, skip_bad=skip_bad,
+                                      image_names=image_names)
+    total = len(catalog.entries)
+  if not total:
     raise errors.CelebAFormatError('no images left to convert',
                                    layout.attributes)
 
@@ -430,13 +477,15 @@ def convert(celeba_dir: Union[str, Path], output_dir: Union[str, Path], *,
     _check_replaceable(out)
     if tmp.exists():
       shutil.rmtree(tmp)
-    tasks = _plan_tasks(catalog, tmp, num_shards, skip_bad)
+    if tfds_source is not None:
+      tasks = _plan_tfds_tasks(tfds_source, tmp, num_shards, skip_bad)
+    else:
+      tasks = _plan_tasks(catalog, tmp, num_shards, skip_bad)
     if workers is None:
-      workers = min(_default_workers(),
-                    max(1, len(catalog.entries) // MIN_IMAGES_PER_PROCESS))
+      workers = min(_default_workers(), max(1, total // MIN_IMAGES_PER_PROCESS))
     processes = max(1, min(workers, len(tasks)))
 
-    bar = _Progress(len(catalog.entries), progress)
+    bar = _Progress(total, progress)
     try:
       results = _run_tasks(tasks, processes, bar)
     finally:

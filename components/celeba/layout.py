@@ -1,11 +1,13 @@
 """Finds CelebA's files on disk and reads its tables, strictly.
 
-Two layouts are accepted (DESIGN.md, "Data contracts"):
+Three layouts are accepted (DESIGN.md, "Data contracts"):
 
   official  list_attr_celeba.txt, list_eval_partition.txt,
             img_align_celeba/*.jpg
   kaggle    list_attr_celeba.csv, list_eval_partition.csv,
             img_align_celeba/img_align_celeba/*.jpg
+  tfds      a celeb_a version folder prepared by TensorFlow Datasets (or its
+            parent holding one version); components/celeba/tfds.py reads it
 
 The tables are validated completely, with the image directory's listing,
 before any image is decoded: a malformed table is found in seconds rather than
@@ -31,10 +33,12 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from components.celeba import errors
+from components.celeba import tfds
 from models import features
 
 OFFICIAL = 'official'
 KAGGLE = 'kaggle'
+TFDS = tfds.KIND
 
 _TABLES = {
     OFFICIAL: ('list_attr_celeba.txt', 'list_eval_partition.txt'),
@@ -55,8 +59,12 @@ _PARTITION_VALUE = {'0': 0, '1': 1, '2': 2}
 
 @dataclasses.dataclass(frozen=True)
 class Layout:
-  """Where one copy of CelebA keeps its tables and images."""
-  kind: str          # OFFICIAL or KAGGLE
+  """Where one copy of CelebA keeps its tables and images.
+
+  For TFDS, `root` is the version folder, `attributes` its features.json,
+  `partitions` its dataset_info.json and `images_dir` the folder of shards.
+  """
+  kind: str          # OFFICIAL, KAGGLE or TFDS
   root: Path
   attributes: Path   # the attribute table
   partitions: Path   # the partition table
@@ -105,13 +113,19 @@ def detect_layout(celeba_dir: Union[str, Path]) -> Layout:
            for kind, names in _TABLES.items()}
   kind = next((k for k in (OFFICIAL, KAGGLE) if all(found[k])), None)
   if kind is None:
+    version_dir = tfds.find_version_dir(root)
+    if version_dir is not None:
+      return Layout(TFDS, version_dir, version_dir / tfds.FEATURES_FILE,
+                    version_dir / tfds.DATASET_INFO_FILE, version_dir)
     partial = [name for k, names in _TABLES.items()
                for name, ok in zip(names, found[k]) if ok]
     hint = (f' (found only {", ".join(partial)})' if partial else '')
     raise errors.CelebAFormatError(
         'no CelebA tables found: expected list_attr_celeba.txt and '
         'list_eval_partition.txt (official layout) or list_attr_celeba.csv '
-        'and list_eval_partition.csv (Kaggle layout) in this directory'
+        'and list_eval_partition.csv (Kaggle layout) in this directory, or a '
+        'TFDS-prepared celeb_a version folder (with '
+        f'{tfds.DATASET_INFO_FILE})'
         f'{hint}. With the Google Drive folders (Anno/, Eval/, Img/), put the '
         'two tables next to img_align_celeba/.', root)
   attributes, partitions = (root / name for name in _TABLES[kind])
@@ -142,8 +156,11 @@ def source_fingerprint(layout: Layout, image_names: Optional[Set[str]] = None
   """Identifies the source data cheaply: both tables' bytes and the image names.
 
   Image contents are not hashed (that would take as long as converting); an
-  image replaced in place under the same name goes unnoticed.
+  image replaced in place under the same name goes unnoticed. A TFDS folder
+  is identified by tfds.fingerprint.
   """
+  if layout.kind == TFDS:
+    return tfds.fingerprint(layout.root)
   if image_names is None:
     image_names = list_images(layout.images_dir)
   names = hashlib.sha256('\n'.join(sorted(image_names)).encode()).hexdigest()

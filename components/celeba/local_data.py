@@ -1,9 +1,10 @@
 """Gets a local run its TFRecords: convert CelebA, or generate the sample.
 
 A run is given one of: converted TFRecords (`--data_dir`), a raw CelebA folder
-in either layout (`--celeba_dir`, converted once and reused while the source is
-unchanged), or nothing, in which case the built-in sample is generated in
-CelebA's official layout and converted by the same code as real data.
+in any layout the converter reads (`--celeba_dir`, converted once and reused
+while the source is unchanged), or nothing, in which case the built-in sample
+is generated in CelebA's official layout and converted by the same code as
+real data.
 """
 
 import logging
