@@ -163,7 +163,9 @@ def test_predictions_use_the_evaluators_decision_threshold():
       vectors=np.zeros((3, 2), np.float32),
       probabilities={'Male': np.array([threshold - 1e-3, threshold,
                                        threshold + 1e-3], np.float32)})
-  assert embedded.predicted('Male').tolist() == [0, 1, 1]
+  # TFMA's BinaryAccuracy counts a prediction as positive above the
+  # threshold, not at it.
+  assert embedded.predicted('Male').tolist() == [0, 0, 1]
 
 
 # ------------------------------------------------------------------ maps

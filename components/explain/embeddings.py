@@ -25,8 +25,8 @@ class Embedded:
   probabilities: Dict[str, np.ndarray]  # output -> [n] float32
 
   def predicted(self, output: str) -> np.ndarray:
-    """0/1 decisions at the threshold the Evaluator uses."""
-    return (self.probabilities[output] >=
+    """0/1 decisions as the Evaluator makes them: above the threshold is 1."""
+    return (self.probabilities[output] >
             metric_names.DECISION_THRESHOLD).astype(np.int64)
 
   def predicted_cohorts(self) -> List[str]:
