@@ -26,20 +26,20 @@ absolute floors only); Vertex runs TFX's LatestBlessedModelStrategy.
 Every default lives in pipeline/configs.py; flags only override it.
 """
 
-import os
-
 import argparse
 import dataclasses
 import logging
+import os
 import sys
 from typing import Dict, List, Optional
 
 # Light imports only, so --help answers at once; TFX is imported to compile.
 from components.contracts import local_layout
+from components.contracts import node_ids
+import models
 from pipeline import beam_args
 from pipeline import configs
 from pipeline import model_flags
-from components.contracts import node_ids
 
 KUBEFLOW = 'kubeflow'
 VERTEX = 'vertex'
@@ -51,8 +51,9 @@ IMAGE_SOURCE_DIR = '/pipeline'
 IMAGE_SCHEMA_FILE = f'{IMAGE_SOURCE_DIR}/schema/schema.pbtxt'
 IMAGE_SETUP_FILE = f'{IMAGE_SOURCE_DIR}/setup.py'
 
-# Set in every step's container (and in the image, for anything else).
-CONTAINER_ENV: Dict[str, str] = {'TF_USE_LEGACY_KERAS': '1'}
+# Set in every step's container (and in the image, for anything else): the
+# environment the project's packages give TensorFlow locally.
+CONTAINER_ENV: Dict[str, str] = dict(models.TENSORFLOW_ENV)
 
 # KFP 2.x cannot run resolver tasks; Vertex runs TFX's blessed-model resolver.
 BASELINE_BY_PLATFORM = {KUBEFLOW: configs.NO_BASELINE,

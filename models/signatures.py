@@ -38,12 +38,13 @@ def make_signatures(
   """Concrete functions for every signature, sharing the model's variables.
 
   The network is traced once, in `predict_pixels`; the other signatures call
-  that function. Tracing MobileNetV2 costs seconds of Python per trace.
+  that function. AutoGraph is off: nothing here branches on a tensor, and
+  converting MobileNetV2's layer calls would cost most of the tracing time.
   """
   with_embedding = network.embedding_model(model)
   parse_spec = input_pipeline.raw_feature_spec(with_labels=False)
 
-  @tf.function(input_signature=[
+  @tf.function(autograph=False, input_signature=[
       tf.TensorSpec([None, image_size, image_size, 3], tf.float32,
                     name=preprocessing.IMAGE_XF_KEY)])
   def predict_pixels(pixels):
@@ -58,18 +59,18 @@ def make_signatures(
     outputs = predict_pixels(pixels)
     return {label: outputs[label] for label in features.LABEL_KEYS}
 
-  @tf.function(input_signature=[
+  @tf.function(autograph=False, input_signature=[
       tf.TensorSpec([None], tf.string, name='examples')])
   def serve_examples(serialized):
     parsed = tf.io.parse_example(serialized, parse_spec)
     return predict(pixels_of(parsed[features.IMAGE_KEY]))
 
-  @tf.function(input_signature=[
+  @tf.function(autograph=False, input_signature=[
       tf.TensorSpec([None], tf.string, name='image_bytes')])
   def serve_jpeg(image_bytes):
     return predict(pixels_of(image_bytes))
 
-  @tf.function(input_signature=[
+  @tf.function(autograph=False, input_signature=[
       tf.TensorSpec([None], tf.string, name='image_bytes')])
   def transform_jpeg(image_bytes):
     return {preprocessing.IMAGE_XF_KEY: pixels_of(image_bytes)}

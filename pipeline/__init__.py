@@ -1,8 +1,4 @@
 """The pipeline definition: its knobs (configs) and its DAG (pipeline)."""
 
-import os
-
-# TF 2.16 hands out Keras 3 unless this is set before TensorFlow is
-# imported; TFT, TFMA and the Trainer need Keras 2 (tf_keras). Every module
-# of the package imports this file first, so it is set here once.
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+# TensorFlow's environment (Keras 2, oneDNN), before anything imports it.
+import models  # pylint: disable=unused-import

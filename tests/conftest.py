@@ -2,10 +2,9 @@
 
 import os
 
-# Before any test module imports TensorFlow (some do before any package of
-# this project): TFT, TFMA and the Trainer need Keras 2.
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
+# TensorFlow's environment (models/__init__.py), before any test module
+# imports TensorFlow, as some do before any package of the project.
+import models  # pylint: disable=unused-import
 import pytest
 
 from tests import pipeline_runs

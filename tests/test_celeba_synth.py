@@ -1,5 +1,6 @@
 """The generated CelebA: layout, determinism, label model and noise."""
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -31,6 +32,17 @@ def test_same_seed_same_bytes_different_seed_different(tmp_path):
   assert len(images) == 12
   assert all(a[k] != c[k] for k in images)
   assert a['list_attr_celeba.txt'] != c['list_attr_celeba.txt']
+
+
+def test_worker_processes_write_the_same_bytes_as_one(tmp_path):
+  one = synth.synthesize(tmp_path / 'one', 40, seed=5, workers=1)
+  two = synth.synthesize(tmp_path / 'two', 40, seed=5, workers=2)
+  assert _files(Path(one.output_dir)) == _files(Path(two.output_dir))
+  assert one == dataclasses.replace(two, output_dir=one.output_dir)
+  done = []
+  synth.synthesize(tmp_path / 'three', 40, seed=5, workers=2,
+                   progress=lambda n, total: done.append((n, total)))
+  assert done and done[-1] == (40, 40)
 
 
 def test_official_layout_and_padded_format(tmp_path):

@@ -34,7 +34,8 @@ GCS_ROOT = 'gs://bucket/celeba/root'
 RESOLVER_TASKS = (f'{node_ids.MODEL_RESOLVER}-model-blessing-resolver',
                   f'{node_ids.MODEL_RESOLVER}-model-resolver')
 KFP_DIRECT_ARGS = ['--direct_running_mode=multi_processing',
-                   '--direct_num_workers=2']
+                   '--direct_num_workers=2',
+                   f'--setup_file={kubeflow_runner.IMAGE_SETUP_FILE}']
 
 
 def _compile(argv: List[str]) -> str:
@@ -208,11 +209,11 @@ def test_beam_args_reach_every_container(compiled):
   them as beam_pipeline_args (kubeflow_v2_run_executor's unknown flags)."""
   for label, container in kubeflow_spec.container_executors(
       compiled['kfp']).items():
-    assert container['args'][-2:] == KFP_DIRECT_ARGS, label
+    assert container['args'][-3:] == KFP_DIRECT_ARGS, label
   example_gen = compiled['kfp']['deploymentSpec']['executors'][
       f'{node_ids.EXAMPLE_GEN}_executor']['container']
   # ImportExampleGen's driver runs as a pre-cache-check hook with the same args.
-  assert example_gen['lifecycle']['preCacheCheck']['args'][-2:] == (
+  assert example_gen['lifecycle']['preCacheCheck']['args'][-3:] == (
       KFP_DIRECT_ARGS)
   dataflow = [
       '--runner=DataflowRunner', '--project=proj', '--region=us-central1',

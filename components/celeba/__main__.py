@@ -88,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
                    help='random seed (default 0)')
   syn.add_argument('--overwrite', action='store_true',
                    help='replace a generated set already in --output_dir')
+  syn.add_argument('--workers', type=_positive, default=None,
+                   help='drawing processes (default: the usable cores, one '
+                        'for small sets); any number writes the same bytes')
+  syn.add_argument('--quiet', action='store_true', help='no progress output')
   return parser
 
 
@@ -109,10 +113,26 @@ def _convert(args: argparse.Namespace) -> int:
   return 0
 
 
+class _ProgressLines:
+  """Prints a line per tenth of the images written (stderr)."""
+
+  def __init__(self):
+    self._tenths = 0
+
+  def __call__(self, done: int, total: int) -> None:
+    tenths = done * 10 // total
+    if total >= 2000 and tenths > self._tenths:
+      self._tenths = tenths
+      print(f'  {done:,}/{total:,} images ({done / total:.0%})',
+            file=sys.stderr, flush=True)
+
+
 def _synth(args: argparse.Namespace) -> int:
   started = time.monotonic()
-  summary = synth_lib.synthesize(args.output_dir, args.num_images, args.seed,
-                                 overwrite=args.overwrite)
+  report = _ProgressLines()
+  summary = synth_lib.synthesize(
+      args.output_dir, args.num_images, args.seed, overwrite=args.overwrite,
+      workers=args.workers, progress=None if args.quiet else report)
   parts = ', '.join(f'{name} {summary.partition_counts[k]:,}'
                     for k, name in enumerate(('train', 'eval', 'test')))
   seconds = time.monotonic() - started

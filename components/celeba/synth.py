@@ -51,9 +51,12 @@ the same Pillow / libjpeg build).
 import dataclasses
 import io
 import json
+import math
+import multiprocessing
+import os
 import shutil
 from pathlib import Path
-from typing import Dict, List, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -76,6 +79,11 @@ P_YOUNG_GIVEN_MALE = 0.668
 
 # inclusive range, uniform (narrower below 180 images)
 IMAGES_PER_IDENTITY = (1, 6)
+# Below this many images per process a second process does not pay for its
+# start-up; chunks of this many images balance the processes.
+MIN_IMAGES_PER_PROCESS = 1000
+_IMAGES_PER_CHUNK = 5000
+_PROGRESS_EVERY = 64
 PARTITION_FRACTIONS = (0.8, 0.1, 0.1)  # train, eval, test (partitions 0, 1, 2)
 
 ATTR_FILE = 'list_attr_celeba.txt'
@@ -526,8 +534,103 @@ def _prepare_output(out: Path, overwrite: bool) -> None:
   (out / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
 
 
+def _draw_images(images_dir: Path, plan_: SynthPlan, seed: int, start: int,
+                 stop: int, tick: Optional[Callable[[int], None]] = None
+                 ) -> None:
+  """Draws and writes images start..stop-1 of the plan.
+
+  Image i depends only on the plan, the seed and i (its own generator is
+  seeded with [seed, 2, i]), so any split of the range over processes writes
+  the same bytes as one process.
+  """
+  looks = _identities(int(plan_.identities.max()), seed)
+  noise = np.random.default_rng([seed, 3]).standard_normal(
+      (IMAGE_HEIGHT + 64, IMAGE_WIDTH + 64, 3)).astype(np.float32)
+  smiling = plan_.column('Smiling')
+  glasses = plan_.column('Eyeglasses')
+  pending = 0
+  for i in range(start, stop):
+    rng = np.random.default_rng([seed, 2, i])
+    img = _draw_face(rng, looks[plan_.identities[i] - 1],
+                     bool(plan_.drawn_male[i]), bool(plan_.drawn_young[i]),
+                     bool(smiling[i]), bool(glasses[i]), noise)
+    buf = io.BytesIO()
+    img.save(buf, 'JPEG', quality=JPEG_QUALITY)
+    (images_dir / plan_.image_ids[i]).write_bytes(buf.getvalue())
+    pending += 1
+    if tick is not None and pending == _PROGRESS_EVERY:
+      tick(pending)
+      pending = 0
+  if tick is not None and pending:
+    tick(pending)
+
+
+_COUNTER = None  # the multiprocessing.Value a worker adds its progress to
+
+
+def _init_worker(counter) -> None:
+  global _COUNTER
+  _COUNTER = counter
+
+
+def _add_progress(n: int) -> None:
+  with _COUNTER.get_lock():
+    _COUNTER.value += n
+
+
+def _draw_chunk(args: Tuple[str, int, int, int, int]) -> None:
+  images_dir, num_images, seed, start, stop = args
+  _draw_images(Path(images_dir), plan(num_images, seed), seed, start, stop,
+               _add_progress)
+
+
+def default_workers(num_images: int) -> int:
+  """The usable cores, but one process for sets too small to pay for more."""
+  try:
+    cores = len(os.sched_getaffinity(0))
+  except AttributeError:
+    cores = os.cpu_count() or 1
+  return max(1, min(cores, num_images // MIN_IMAGES_PER_PROCESS))
+
+
+def _draw_all(images_dir: Path, plan_: SynthPlan, seed: int, workers: int,
+              progress: Optional[Callable[[int, int], None]]) -> None:
+  num_images = len(plan_.image_ids)
+  if workers <= 1:
+    done = [0]
+
+    def tick(n: int) -> None:
+      done[0] += n
+      if progress is not None:
+        progress(done[0], num_images)
+
+    _draw_images(images_dir, plan_, seed, 0, num_images, tick)
+    return
+  # Spawned, not forked: the caller may have TensorFlow (and its threads)
+  # loaded. Each worker rebuilds the plan from (num_images, seed), which is
+  # cheaper than pickling it.
+  ctx = multiprocessing.get_context('spawn')
+  counter = ctx.Value('q', 0)
+  chunks = max(workers, math.ceil(num_images / _IMAGES_PER_CHUNK))
+  bounds = [num_images * k // chunks for k in range(chunks + 1)]
+  tasks = [(str(images_dir), num_images, seed, bounds[k], bounds[k + 1])
+           for k in range(chunks)]
+  with ctx.Pool(workers, initializer=_init_worker,
+                initargs=(counter,)) as pool:
+    pending = pool.map_async(_draw_chunk, tasks)
+    while not pending.ready():
+      pending.wait(0.5)
+      if progress is not None and not pending.ready():
+        progress(counter.value, num_images)
+    pending.get()
+  if progress is not None:
+    progress(counter.value, num_images)
+
+
 def synthesize(output_dir: Union[str, Path], num_images: int, seed: int,
-               overwrite: bool = False) -> SynthSummary:
+               overwrite: bool = False, workers: Optional[int] = None,
+               progress: Optional[Callable[[int, int], None]] = None
+               ) -> SynthSummary:
   """Writes a generated CelebA of `num_images` images into `output_dir`.
 
   Args:
@@ -536,24 +639,16 @@ def synthesize(output_dir: Union[str, Path], num_images: int, seed: int,
       partition).
     seed: the same seed and count give byte-identical output.
     overwrite: replace a previous generated set (only the files this writes).
+    workers: drawing processes; default `default_workers(num_images)`. Any
+      number writes the same bytes.
+    progress: called now and then with (images written, total).
   """
   out = Path(output_dir)
   _prepare_output(out, overwrite)
   p = plan(num_images, seed)
-  looks = _identities(int(p.identities.max()), seed)
-  noise = np.random.default_rng([seed, 3]).standard_normal(
-      (IMAGE_HEIGHT + 64, IMAGE_WIDTH + 64, 3)).astype(np.float32)
-  smiling = p.column('Smiling')
-  glasses = p.column('Eyeglasses')
-  images = out / IMAGES_DIR
-  for i, image_id in enumerate(p.image_ids):
-    rng = np.random.default_rng([seed, 2, i])
-    img = _draw_face(rng, looks[p.identities[i] - 1], bool(p.drawn_male[i]),
-                    bool(p.drawn_young[i]), bool(smiling[i]), bool(glasses[i]),
-                    noise)
-    buf = io.BytesIO()
-    img.save(buf, 'JPEG', quality=JPEG_QUALITY)
-    (images / image_id).write_bytes(buf.getvalue())
+  _draw_all(out / IMAGES_DIR, p, seed,
+            default_workers(num_images) if workers is None else workers,
+            progress)
   write_tables(out, p)
 
   male, young = p.column(features.MALE_KEY), p.column(features.YOUNG_KEY)
@@ -565,7 +660,7 @@ def synthesize(output_dir: Union[str, Path], num_images: int, seed: int,
     cohorts[name] = cohorts.get(name, 0) + 1
   summary = SynthSummary(
       output_dir=str(out), num_images=num_images, seed=seed,
-      num_identities=len(looks),
+      num_identities=int(p.identities.max()),
       partition_counts={k: int((p.partitions == k).sum()) for k in (0, 1, 2)},
       label_rates={
           features.MALE_KEY: float(male.mean()),
