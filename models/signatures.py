@@ -16,6 +16,7 @@ from typing import Dict
 
 import tensorflow as tf
 import tf_keras
+from tf_keras.src.saving.legacy.saved_model import utils as keras_saved_model_utils
 
 from models import features
 from models import input_pipeline
@@ -96,5 +97,10 @@ def export(model: tf_keras.Model, tft_layer: tf_keras.layers.Layer,
   module.model_variables = list(model.variables)
   # Tracked so the Transform graph's assets and resources are saved too.
   module.tft_layer = tft_layer
-  tf.saved_model.save(module, export_dir,
-                      signatures=make_signatures(model, tft_layer, image_size))
+  functions = make_signatures(model, tft_layer, image_size)
+  # The Transform layer is a Keras layer, and Keras would trace its call
+  # functions (with AutoGraph) into the SavedModel for reloading it as Keras;
+  # nothing reloads it so, and the tracing took half a minute here.
+  # tf_keras offers the switch (`save_traces`) only through this scope.
+  with keras_saved_model_utils.keras_option_scope(save_traces=False):
+    tf.saved_model.save(module, export_dir, signatures=functions)

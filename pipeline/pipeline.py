@@ -37,6 +37,7 @@ from components import baseline_resolver
 from components.contracts import node_ids
 from components import data_report
 from components import data_validation_gate
+from components import import_examples
 from components.explain import component as explain_component
 from components.report import component as slice_report
 from models import features
@@ -128,7 +129,10 @@ def create_pipeline(config: configs.PipelineConfig,
       the generated sample, so its numbers are not CelebA results).
   """
   split = tfx.proto.Input.Split
-  example_gen = tfx.components.ImportExampleGen(
+  # TFX's ImportExampleGen with an executor that copies the converter's
+  # shards as they are, where TFX's own reshuffles every split through memory
+  # and writes one file per split (components/import_examples.py).
+  example_gen = import_examples.ImportExampleGen(
       input_base=data_root,
       input_config=tfx.proto.Input(splits=[
           split(name=name, pattern=f'{name}/*.tfrecord.gz')

@@ -64,8 +64,8 @@ def _parser() -> argparse.ArgumentParser:
            'convert the rest; malformed headers stay fatal')
   conv.add_argument('--num_shards', type=_positive, default=None,
                     help=f'files per split (default: one per '
-                         f'{convert_lib.IMAGES_PER_SHARD:,} images; for a TFDS '
-                         'folder, one per TFDS shard)')
+                         f'{convert_lib.SHARD_BYTES >> 20} MB of images; for '
+                         'a TFDS folder, one per TFDS shard)')
   conv.add_argument('--workers', type=_positive, default=None,
                     help='writer processes (default: the usable cores, one for '
                          'small inputs)')

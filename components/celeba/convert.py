@@ -40,7 +40,6 @@ import logging
 import math
 import multiprocessing
 import os
-import re
 import shutil
 import sys
 import time
@@ -48,21 +47,27 @@ from pathlib import Path
 from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
                     Tuple, Union)
 
-from components.celeba import tfds
+import numpy as np
+
 from components.celeba import errors
 from components.celeba import layout as layout_lib
+from components.celeba import tfds
 from models import features
 
-# bump when the records change; old markers then mismatch
-CONVERSION_FORMAT = 1
+# Bumped when the records or their order change; old markers then mismatch.
+CONVERSION_FORMAT = 2
 MARKER_FILE = 'conversion.json'
 REJECTED_FILE = 'rejected.csv'
 SHARD_SUFFIX = '.tfrecord.gz'
-IMAGES_PER_SHARD = 10_000  # about 90 MB of CelebA JPEGs per file
-# below this a second process does not pay for TF's start-up
+# Shards of about this size: large enough that a file costs little to open,
+# small enough that readers and workers split a split many ways.
+SHARD_BYTES = 128 << 20
+_SIZE_SAMPLE = 256   # images whose sizes estimate a split's bytes
+_ORDER_SEED = 0      # the examples' order within a split
+# Below this many images per extra process, a second process does not pay
+# for TensorFlow's start-up.
 MIN_IMAGES_PER_PROCESS = 5_000
-# images between updates of the shared progress counter
-_PROGRESS_EVERY = 256
+_PROGRESS_EVERY = 256  # images between updates of the progress counter
 
 _JPEG_SOI = b'\xff\xd8\xff'
 _log = logging.getLogger(__name__)
@@ -150,10 +155,7 @@ def check_jpeg(data: bytes) -> Optional[str]:
   try:
     tf.io.decode_jpeg(data, channels=3)
   except tf.errors.InvalidArgumentError as e:
-    message = re.sub(r'\{\{.*?\}\}\s*|\s*\[Op:\w+\]', '',
-                     str(e.message)).strip()
-    first = message.splitlines()[0] if message else 'decode failed'
-    return f'undecodable: {first}'
+    return f'undecodable: {errors.tensorflow_message(e)}'
   return None
 
 
@@ -270,14 +272,34 @@ def _shard_file(tmp: Path, split: str, k: int, shards: int) -> str:
   return str(tmp / split / f'data-{k:05d}-of-{shards:05d}{SHARD_SUFFIX}')
 
 
+def _default_shards(images_dir: str, image_ids: Sequence[str]) -> int:
+  """Shards of about SHARD_BYTES, from the sizes of a sample of the images."""
+  sample = image_ids[::max(1, len(image_ids) // _SIZE_SAMPLE)]
+  sizes = [os.path.getsize(os.path.join(images_dir, i)) for i in sample
+           if os.path.exists(os.path.join(images_dir, i))]
+  mean = sum(sizes) / len(sizes) if sizes else 0
+  return max(1, round(mean * len(image_ids) / SHARD_BYTES))
+
+
 def _plan_tasks(catalog: layout_lib.Catalog, tmp: Path,
                 num_shards: Optional[int], skip_bad: bool) -> List[_ShardTask]:
-  """Cuts each split into shards of consecutive image ids (deterministic)."""
+  """Cuts each split, in a seeded random order, into shards (deterministic).
+
+  Nothing downstream reshuffles the examples (ImportExampleGen copies these
+  shards as they are, components/import_examples.py), so the order is decided
+  here: CelebA's file order follows its partitions and need not be random
+  within them, and a trainer that shuffles files and a buffer needs shards
+  that are each a fair sample of the split.
+  """
   tasks = []
-  for split in features.SPLITS:
+  for k_split, split in enumerate(features.SPLITS):
     items = [(e.image_id, e.values) for e in catalog.entries if e.split == split
             ]
-    shards = num_shards or max(1, math.ceil(len(items) / IMAGES_PER_SHARD))
+    order = np.random.default_rng([_ORDER_SEED, k_split]).permutation(
+        len(items))
+    items = [items[i] for i in order]
+    shards = num_shards or _default_shards(str(catalog.layout.images_dir),
+                                           [i for i, _ in items])
     shards = max(1, min(shards, len(items)))
     (tmp / split).mkdir(parents=True)
     for k in range(shards):
@@ -437,7 +459,7 @@ def convert(celeba_dir: Union[str, Path], output_dir: Union[str, Path], *,
       are replaced only after the new ones are complete.
     skip_bad: set bad images aside (see layout.py for which problems count as
       per-image) and list them in rejected.csv instead of failing.
-    num_shards: files per split; default one per IMAGES_PER_SHARD images.
+    num_shards: files per split; default one per SHARD_BYTES of images.
     workers: writer processes; default the usable cores, but one process for
       inputs under MIN_IMAGES_PER_PROCESS images per extra process.
     progress: report progress on stderr.

@@ -344,14 +344,6 @@ def _image(example, record_id: str) -> Tuple[bytes, str]:
   return found[0], ''
 
 
-def _read_error(e: Exception) -> str:
-  """TF's message without its graph node and op names."""
-  message = str(getattr(e, 'message', e)).strip()
-  message = re.sub(r'\{\{.*?\}\}\s*|\s*\[Op:\w+\].*$', '', message,
-                   flags=re.DOTALL).strip()
-  return message.splitlines()[0] if message else type(e).__name__
-
-
 def read_records(segments: Sequence[Segment]) -> Iterator[Record]:
   """Reads the records of `segments` in order, checking each.
 
@@ -396,7 +388,7 @@ def read_records(segments: Sequence[Segment]) -> Iterator[Record]:
     except tf.errors.DataLossError as e:
       raise errors.CelebAFormatError(
           f'truncated or corrupt shard: record {index + 1} cannot be read '
-          f'({_read_error(e)})', shard.path, index + 1) from None
+          f'({errors.tensorflow_message(e)})', shard.path, index + 1) from None
     if index < segment.stop:
       raise errors.CelebAFormatError(
           f'truncated shard: it ends after {index} records, '
