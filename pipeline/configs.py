@@ -19,7 +19,7 @@ hyperparameter, a threshold or a path.
 
 import dataclasses
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from components.explain import config as explain_config
 from models import features
@@ -38,6 +38,8 @@ LATEST_BLESSED = 'latest_blessed'
 NO_BASELINE = 'none'
 BASELINE_STRATEGIES = (PREVIOUS_BLESSED, LATEST_BLESSED, NO_BASELINE)
 DISTRIBUTION_STRATEGIES = ('default', 'mirrored', 'multi_worker')
+# multi_worker needs a cluster (TF_CONFIG) that a local run never has.
+LOCAL_DISTRIBUTION_STRATEGIES = ('default', 'mirrored')
 MIXED_PRECISION_MODES = ('auto', 'on', 'off')
 
 
@@ -112,6 +114,24 @@ class ModelConfig:
   seed: Optional[int] = 42
 
   def __post_init__(self):
+    for name in ('epochs', 'batch_size'):
+      if getattr(self, name) < 1:
+        raise ValueError(f'{name} must be at least 1, got '
+                         f'{getattr(self, name)}')
+    for name in ('steps_per_epoch', 'max_eval_examples'):
+      if getattr(self, name) is not None and getattr(self, name) < 1:
+        raise ValueError(f'{name} must be at least 1 (or unset), got '
+                         f'{getattr(self, name)}')
+    for name in ('frozen_epochs', 'early_stopping_patience',
+                 'max_cached_pixel_bytes', 'shuffle_buffer'):
+      if getattr(self, name) < 0:
+        raise ValueError(f'{name} must be >= 0, got {getattr(self, name)}')
+    for name in ('alpha', 'learning_rate', 'fine_tune_learning_rate'):
+      if not getattr(self, name) > 0:
+        raise ValueError(f'{name} must be positive, got '
+                         f'{getattr(self, name)}')
+    if not 0 <= self.dropout < 1:
+      raise ValueError(f'dropout must be in [0, 1), got {self.dropout}')
     if self.loss not in LOSSES:
       raise ValueError(f'loss must be one of {LOSSES}, got {self.loss!r}')
     if self.distribution_strategy not in DISTRIBUTION_STRATEGIES:
@@ -255,6 +275,24 @@ def local_beam_args(direct_num_workers: int,
   if setup_file and os.path.exists(setup_file):
     args.append(f'--setup_file={setup_file}')
   return args
+
+
+# Generated data up to this size trains with the sample preset; above it,
+# like CelebA (the full generated set is CelebA's size and layout, and a
+# rehearsal of the real run is what it is for).
+SAMPLE_PRESET_MAX_IMAGES = 50_000
+
+
+def choose_preset(generated: bool,
+                  num_images: Optional[int]) -> Tuple[str, str]:
+  """The preset for data nobody chose one for, and why, in words."""
+  if not generated:
+    return 'celeba', 'the data is not the generated sample'
+  if num_images is not None and num_images > SAMPLE_PRESET_MAX_IMAGES:
+    return 'celeba', (f'generated data of CelebA\'s scale ({num_images:,} '
+                      f'images, over {SAMPLE_PRESET_MAX_IMAGES:,})')
+  size = f'{num_images:,} images' if num_images is not None else 'small'
+  return 'sample', f'generated data ({size})'
 
 
 def for_run(preset: str = 'sample', explain: bool = True,
