@@ -1,12 +1,14 @@
 """Command line for the CelebA data tools; `--help` on each subcommand.
 
 Exit status: 0 success; 2 bad input (an unusable argument, a CelebA file that
-is malformed or, without --skip_bad, a bad image, or an output folder holding
-foreign files), reported as `error: <path>:<line>: <message>` on stderr;
-1 anything unexpected (with a traceback); 130 interrupted.
+is malformed or, without --skip_bad, a bad image, an output folder holding
+foreign files, or no space left for the output), reported as
+`error: <path>:<line>: <message>` on stderr; 1 anything unexpected (with a
+traceback); 130 interrupted.
 """
 
 import argparse
+import errno
 import logging
 import os
 import signal
@@ -156,6 +158,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     return EXIT_BAD_INPUT
   except (FileExistsError, ValueError) as e:
     print(f'error: {e}', file=sys.stderr)
+    return EXIT_BAD_INPUT
+  except OSError as e:
+    if e.errno != errno.ENOSPC:
+      raise
+    where = e.filename or getattr(args, 'output_dir', '')
+    print(f'error: {where}: no space left on the disk; nothing was replaced '
+          '(free some space and run again)', file=sys.stderr)
     return EXIT_BAD_INPUT
   except KeyboardInterrupt:
     print('interrupted', file=sys.stderr)

@@ -230,7 +230,7 @@ def _write_shard(task: _ShardTask,
 # ---------------------------------------------------------------- progress
 
 class _Progress:
-  """A tqdm bar on a terminal; otherwise a line per 10% done (quiet in logs)."""
+  """A tqdm bar on a terminal; otherwise a log line per 10% done."""
 
   def __init__(self, total: int, enabled: bool):
     self.total, self.enabled, self.done = total, enabled, 0
@@ -253,8 +253,8 @@ class _Progress:
     elif done >= self.next_report * self.total:
       seconds, base = now - self.first[0], self.first[1]
       rate = f', {(done - base) / seconds:,.0f} img/s' if seconds > 0.5 else ''
-      print(f'  {done:,}/{self.total:,} images ({done / self.total:.0%}){rate}',
-            file=sys.stderr, flush=True)
+      _log.info('converted %s of %s images (%.0f%%)%s', f'{done:,}',
+                f'{self.total:,}', 100 * done / self.total, rate)
       self.next_report = math.floor(done / self.total * 10 + 1) / 10
     self.done = done
 

@@ -7,8 +7,10 @@ is generated in CelebA's official layout and converted by the same code as
 real data.
 """
 
+import json
 import logging
 import os
+import shutil
 from typing import Optional
 
 from components.celeba import convert
@@ -43,14 +45,70 @@ def ensure_converted(celeba_dir: str, output_dir: str,
   return output_dir
 
 
+def _is_complete_sample(raw_dir: str, num_images: int, seed: int) -> bool:
+  """Whether `raw_dir` holds the complete generated sample (num_images, seed)."""
+  try:
+    with open(os.path.join(raw_dir, synth.INFO_FILE), encoding='utf-8') as f:
+      info = json.load(f)
+    images = os.listdir(os.path.join(raw_dir, synth.IMAGES_DIR))
+  except (OSError, ValueError):
+    return False
+  return (info.get('num_images') == num_images and info.get('seed') == seed
+          and len(images) == num_images)
+
+
+def _remove_dead_writers(raw_dir: str) -> None:
+  """Removes `<raw_dir>.tmp-<pid>` folders whose writer process is gone."""
+  parent, name = os.path.split(raw_dir)
+  if not os.path.isdir(parent):
+    return
+  for entry in os.listdir(parent):
+    pid = entry[len(name) + len('.tmp-'):]
+    if entry.startswith(name + '.tmp-') and pid.isdigit():
+      try:
+        os.kill(int(pid), 0)
+      except ProcessLookupError:
+        shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+      except PermissionError:
+        pass
+
+
 def ensure_sample(raw_dir: str, num_images: int, seed: int) -> str:
-  """Generates the sample into `raw_dir` unless a complete one is there."""
-  if os.path.exists(os.path.join(raw_dir, synth.INFO_FILE)):
+  """Generates the sample into `raw_dir` unless a complete one is there.
+
+  The sample is written into a temporary folder beside `raw_dir` and renamed
+  into place whole, so an interrupted or concurrent writer never leaves a
+  half-written sample behind; one that an older version left is regenerated
+  (it is ours: nothing else writes under the output root's sample folder).
+  """
+  if _is_complete_sample(raw_dir, num_images, seed):
     return raw_dir
+  _remove_dead_writers(raw_dir)
+  if os.path.exists(raw_dir):
+    _log.warning('%s holds an incomplete generated sample; generating it '
+                 'again', raw_dir)
+    shutil.rmtree(raw_dir)
   _log.info('Generating the built-in sample (%d images, seed %d) in %s',
             num_images, seed, raw_dir)
-  synth.synthesize(raw_dir, num_images=num_images, seed=seed, overwrite=True)
+  tmp = f'{raw_dir}.tmp-{os.getpid()}'
+  shutil.rmtree(tmp, ignore_errors=True)
+  try:
+    synth.synthesize(tmp, num_images=num_images, seed=seed)
+    try:
+      os.rename(tmp, raw_dir)
+    except OSError:
+      # Another writer renamed its copy first: the same bytes, so keep it.
+      if not _is_complete_sample(raw_dir, num_images, seed):
+        raise
+  finally:
+    shutil.rmtree(tmp, ignore_errors=True)
   return raw_dir
+
+
+def num_examples(data_root: str) -> Optional[int]:
+  """Examples in converted TFRecords, from the conversion record if any."""
+  total = (convert.read_marker(data_root) or {}).get('total')
+  return int(total) if total is not None else None
 
 
 def is_generated(data_root: str) -> bool:

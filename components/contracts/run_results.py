@@ -7,12 +7,10 @@ rather than guessing paths under the pipeline root.
 """
 
 import dataclasses
-from typing import Dict, List, Optional, Type
+from typing import Any, Dict, List, Optional, Type
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
-from tfx import types
-from tfx.orchestration import metadata
 
 PIPELINE_CONTEXT = 'pipeline'
 RUN_CONTEXT = 'pipeline_run'
@@ -48,9 +46,17 @@ class RunResult:
 
 
 def connect(metadata_path: str) -> metadata_store.MetadataStore:
-  """Opens the SQLite MLMD store of a local run (read-only use)."""
-  return metadata_store.MetadataStore(
-      metadata.sqlite_metadata_connection_config(metadata_path))
+  """Opens the SQLite MLMD store of a local run.
+
+  The connection config is the one tfx.orchestration.metadata builds, made
+  here from ml_metadata's own proto: this module imports no TensorFlow, so
+  the runner can read a store before paying for it.
+  """
+  config = metadata_store_pb2.ConnectionConfig()
+  config.sqlite.filename_uri = metadata_path
+  config.sqlite.connection_mode = (
+      metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE)
+  return metadata_store.MetadataStore(config)
 
 
 def run_ids(store: metadata_store.MetadataStore,
@@ -128,8 +134,9 @@ def load_run(store: metadata_store.MetadataStore, pipeline_name: str,
 
 
 def to_artifact(mlmd_artifact: metadata_store_pb2.Artifact,
-                artifact_class: Type[types.Artifact]) -> types.Artifact:
-  """A TFX artifact of `artifact_class` wrapping an MLMD artifact proto."""
+                artifact_class: Type[Any]) -> Any:
+  """A TFX artifact of `artifact_class` (a tfx.types.Artifact subclass)
+  wrapping an MLMD artifact proto."""
   artifact = artifact_class()
   artifact.set_mlmd_artifact(mlmd_artifact)
   return artifact

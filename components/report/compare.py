@@ -90,6 +90,13 @@ def compare(ref_a: str, ref_b: str, *,
   stores = list(metadata) * (2 if len(metadata) == 1 else 1) or [None, None]
   run_a = resolve(ref_a, stores[0], pipeline_name)
   run_b = resolve(ref_b, stores[1], pipeline_name)
+  if (os.path.realpath(run_a.evaluation_uri) ==
+      os.path.realpath(run_b.evaluation_uri)):
+    raise ValueError(
+        f'A ({ref_a}) and B ({ref_b}) are the same evaluation, '
+        f'{run_a.evaluation_uri}: a run whose Evaluator was cached reuses '
+        'the evaluation of the run before it, so every change would be '
+        '+0.0; compare two runs that trained different models')
   a, b = model_result(run_a, names[0]), model_result(run_b, names[1])
   if note is None:
     note = (local_data.GENERATED_NOTE
