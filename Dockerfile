@@ -21,9 +21,10 @@ FROM gcr.io/tfx-oss-public/tfx:1.16.0
 # apache-beam version setup.py pins; take the boot of that same version.
 COPY --from=apache/beam_python3.10_sdk:2.74.0 /opt/apache/beam /opt/apache/beam
 
-# TF 2.16 defaults to Keras 3; TFT, TFMA and the Trainer need Keras 2. Set for
-# every process in the image (kubeflow_runner.py also sets it per step).
-ENV TF_USE_LEGACY_KERAS=1
+# TF 2.16 defaults to Keras 3; TFT, TFMA and the Trainer need Keras 2. oneDNN's
+# CPU kernels also on AVX2-only CPUs, as locally (models/__init__.py). Set for
+# every process in the image (kubeflow_runner.py also sets them per step).
+ENV TF_USE_LEGACY_KERAS=1 TF_ENABLE_ONEDNN_OPTS=1
 
 # kubeflow_runner.IMAGE_SOURCE_DIR: the compiled package reads
 # /pipeline/schema/schema.pbtxt, and Beam jobs ship /pipeline/setup.py

@@ -2,11 +2,13 @@
 
     python kubeflow_runner.py --platform kubeflow \\
         --image registry.example.com/celeba-tfx:0.1.0 \\
-        --pipeline_root gs://BUCKET/celeba/root --data_root gs://BUCKET/celeba/tfrecords
+        --pipeline_root gs://BUCKET/celeba/root \\
+        --data_root gs://BUCKET/celeba/tfrecords
 
     python kubeflow_runner.py --platform vertex \\
         --image us-docker.pkg.dev/PROJECT/repo/celeba-tfx:0.1.0 \\
-        --pipeline_root gs://BUCKET/celeba/root --data_root gs://BUCKET/celeba/tfrecords \\
+        --pipeline_root gs://BUCKET/celeba/root \\
+        --data_root gs://BUCKET/celeba/tfrecords \\
         --beam_runner DataflowRunner --project PROJECT --region us-central1 \\
         --trainer_gpus 1 --trainer_accelerator NVIDIA_L4 [--submit]
 
@@ -28,17 +30,17 @@ over to TFX's own entrypoint.
 Every default lives in pipeline/configs.py; flags only override it.
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import argparse  # pylint: disable=g-import-not-at-top
+import argparse
 import dataclasses
 import logging
+import os
 import sys
 from typing import Dict, List, Optional
 
 # Light imports only, so --help answers at once; TFX is imported to compile.
+from components.contracts import local_layout
+from components.contracts import node_ids
+import models
 from pipeline import beam_args
 from pipeline import configs
 from pipeline import model_flags
@@ -53,8 +55,9 @@ IMAGE_SOURCE_DIR = '/pipeline'
 IMAGE_SCHEMA_FILE = f'{IMAGE_SOURCE_DIR}/schema/schema.pbtxt'
 IMAGE_SETUP_FILE = f'{IMAGE_SOURCE_DIR}/setup.py'
 
-# Set in every step's container (and in the image, for anything else).
-CONTAINER_ENV: Dict[str, str] = {'TF_USE_LEGACY_KERAS': '1'}
+# Set in every step's container (and in the image, for anything else): the
+# environment the project's packages give TensorFlow locally.
+CONTAINER_ENV: Dict[str, str] = dict(models.TENSORFLOW_ENV)
 
 # The container entrypoint of every step (see pipeline/kfp_entrypoint.py).
 ENTRYPOINT_MODULE = 'pipeline.kfp_entrypoint'
@@ -163,7 +166,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def default_output_file(platform: str) -> str:
-  return os.path.join(configs.OUTPUT_ROOT, 'kubeflow',
+  return os.path.join(local_layout.DEFAULT_OUTPUT_ROOT, 'kubeflow',
                       f'{configs.PIPELINE_NAME}-{platform}.yaml')
 
 
@@ -216,7 +219,7 @@ def compile_package(args: argparse.Namespace) -> Dict[str, object]:
       gpus=args.trainer_gpus,
       accelerator=(args.trainer_accelerator or
                    DEFAULT_ACCELERATOR[args.platform]))
-  kubeflow_spec.request_resources(dag, pipeline.TRAINER, trainer_resources)
+  kubeflow_spec.request_resources(dag, node_ids.TRAINER, trainer_resources)
   runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(
       config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
           default_image=args.image, use_pipeline_spec_2_1=True))
@@ -224,7 +227,7 @@ def compile_package(args: argparse.Namespace) -> Dict[str, object]:
   return kubeflow_spec.finish(job, env=CONTAINER_ENV,
                               pipeline_root=pipeline_root,
                               entrypoint=ENTRYPOINT_MODULE,
-                              uncached_tasks=[pipeline.SERVED_BASELINE])
+                              uncached_tasks=[node_ids.SERVED_BASELINE])
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -1,22 +1,21 @@
-"""Runs the pipeline on this machine: LocalDagRunner, SQLite MLMD, Beam DirectRunner.
+"""Runs the pipeline on this machine: LocalDagRunner, SQLite MLMD, Beam.
 
     python local_runner.py                          # the built-in sample
-    python local_runner.py --celeba_dir ~/celeba    # real CelebA, either layout
-    python local_runner.py --loss bce               # the reference's baseline loss
+    python local_runner.py --celeba_dir ~/celeba    # CelebA, official or Kaggle
+    python local_runner.py --celeba_dir ~/tensorflow_datasets/celeb_a/2.1.0
+    python local_runner.py --loss bce               # plain BCE, unweighted
 
 Every default lives in pipeline/configs.py; flags only override it.
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import argparse  # pylint: disable=g-import-not-at-top
+import argparse
 import logging
+import os
 import sys
 from typing import List, Optional
 
 # Light imports only, so --help answers at once; TFX is imported to run.
+from components.contracts import local_layout
 from pipeline import configs
 from pipeline import model_flags
 
@@ -26,8 +25,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   data = parser.add_argument_group('data (default: the built-in sample)')
   data.add_argument('--celeba_dir',
-                    help='raw CelebA, official (txt) or Kaggle (csv) layout; '
-                         'converted to TFRecords once, then reused')
+                    help='raw CelebA, official (txt) or Kaggle (csv) layout, '
+                         'or a TFDS-prepared celeb_a folder; converted to '
+                         'TFRecords once, then reused')
   data.add_argument('--data_dir',
                     help='already converted TFRecords (train/, eval/, test/)')
   data.add_argument('--skip_bad', action='store_true',
@@ -41,7 +41,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                     help='seed of the built-in sample (default %(default)s)')
 
   where = parser.add_argument_group('outputs')
-  where.add_argument('--output_root', default=configs.OUTPUT_ROOT,
+  where.add_argument('--output_root', default=local_layout.DEFAULT_OUTPUT_ROOT,
                      help='default home of the sample, converted TFRecords, '
                           'pipeline root and serving folder (default '
                           '%(default)s)')
@@ -73,15 +73,15 @@ def main(argv: Optional[List[str]] = None) -> int:
   args = parse_args(argv)
   # pylint: disable=g-import-not-at-top
   from tfx import v1 as tfx
-  from components import local_data
+  from components.celeba import local_data
   from pipeline import pipeline
   from pipeline import run_summary
   # pylint: enable=g-import-not-at-top
   logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
-  paths = configs.local_paths(args.output_root, args.pipeline_root,
-                              args.serving_dir)
+  paths = local_layout.local_paths(args.output_root, args.pipeline_root,
+                                   args.serving_dir)
   sample = configs.SampleConfig(args.sample_images, args.sample_seed)
-  sample_dir = paths.sample_dir(sample)
+  sample_dir = paths.sample_dir(sample.num_images, sample.seed)
   data_root = local_data.resolve_data_root(
       data_dir=args.data_dir, celeba_dir=args.celeba_dir,
       converted_dir=paths.converted_dir(args.celeba_dir or sample_dir),
@@ -106,7 +106,7 @@ def main(argv: Optional[List[str]] = None) -> int:
               paths.metadata_path)),
       beam_pipeline_args=configs.local_beam_args(config.direct_num_workers),
       enable_cache=not args.disable_cache,
-      data_note=run_summary.SYNTHETIC_NOTE if generated else '')
+      data_note=local_data.GENERATED_NOTE if generated else '')
   try:
     tfx.orchestration.LocalDagRunner().run(dag)
   except Exception as e:  # pylint: disable=broad-except

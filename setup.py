@@ -10,7 +10,7 @@ the tree for reproducible installs.
 
 import setuptools
 
-# The TFX 1.16 stack, as resolved and run on the project's machines.
+# The TFX 1.16 stack, as resolved and run together (see the docstring).
 INSTALL_REQUIRES = [
     'tfx==1.16.0',
     'tensorflow==2.16.2',
@@ -47,20 +47,26 @@ TEST_REQUIRES = [
     'pytest-timeout>=2.2',
     # Process-tree CPU and memory in the Beam-workers test and benchmarks.
     'psutil>=5.9',
+    # Writes TFDS-prepared celeb_a folders with TFDS's own builder, so the
+    # converter's TFDS reader is tested on exactly what TFDS produces. Only
+    # tests need it: the reader itself parses the files without it.
+    'tensorflow-datasets==4.9.10',
 ]
 
 setuptools.setup(
     name='celeba-tfx',
     version='0.1.0',
-    description=('TFX pipeline: MobileNetV2 on CelebA for gender and age, '
-                 'class-weighted BCE, judged per gender x age cohort with TFMA.'),
+    description=(
+        'TFX pipeline: MobileNetV2 on CelebA for gender and age, '
+        'class-weighted BCE, judged per gender x age cohort with TFMA.'),
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.9,<3.11',
-    packages=setuptools.find_packages(
-        include=['pipeline', 'pipeline.*', 'models', 'models.*',
-                 'components', 'components.*', 'schema']),
+    packages=setuptools.find_packages(include=[
+        'pipeline', 'pipeline.*', 'models', 'models.*', 'components',
+        'components.*', 'schema'
+    ]),
     # The curated schema travels with the package, so Beam workers and the
     # pipeline image find it where `schema.SCHEMA_FILE` says.
     package_data={'schema': ['*.pbtxt']},

@@ -1,6 +1,6 @@
 """1 vs 2 local Beam workers on the pipeline's data-heavy stages.
 
-    python benchmarks/beam_workers_benchmark.py                    # 3,000 and 30,000 images
+    python benchmarks/beam_workers_benchmark.py   # 3,000 and 30,000 images
     python benchmarks/beam_workers_benchmark.py --sizes 3000 --workers 1 2
 
 For each sample size it runs `local_runner.py --direct_num_workers W` once per
@@ -46,14 +46,14 @@ import psutil
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
-from pipeline import configs  # pylint: disable=g-import-not-at-top
-from pipeline import pipeline
-from pipeline import run_results
+from components.contracts import local_layout
+from pipeline import configs
+from components.contracts import run_results
+from components.contracts import node_ids
 
-BEAM_STAGES = (pipeline.EXAMPLE_GEN, pipeline.STATISTICS_GEN,
-               pipeline.TRANSFORM, pipeline.EVALUATOR)
+BEAM_STAGES = (node_ids.EXAMPLE_GEN, node_ids.STATISTICS_GEN,
+               node_ids.TRANSFORM, node_ids.EVALUATOR)
 DATA_STAGE_ARGS = ('--epochs', '1', '--steps_per_epoch', '1', '--no_explain')
 
 
@@ -137,7 +137,7 @@ def _busy_seconds() -> float:
 
 def run_once(output_root: str, num_images: int, workers: int,
              extra_args: Sequence[str]) -> Dict[str, object]:
-  """One local_runner.py run; returns per-stage wall time, load and contention."""
+  """One local_runner.py run: per-stage wall time, load and contention."""
   pipeline_root = os.path.join(output_root, f'pipeline_root-w{workers}')
   serving_dir = os.path.join(output_root, f'serving-w{workers}')
   args = [sys.executable, os.path.join(REPO, 'local_runner.py'),
@@ -203,7 +203,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                       help='Beam DirectRunner worker counts (default: '
                            '%(default)s)')
   parser.add_argument('--work_dir', default=os.path.join(
-      configs.OUTPUT_ROOT, 'benchmarks', 'beam_workers'),
+      local_layout.DEFAULT_OUTPUT_ROOT, 'benchmarks', 'beam_workers'),
                       help='samples and pipeline roots go here; a sample is '
                            'generated once per size and reused (default: '
                            '%(default)s)')

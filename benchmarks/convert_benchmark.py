@@ -25,11 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from components.celeba import convert as conv  # pylint: disable=g-import-not-at-top
+from components.celeba import convert as conv
 from components.celeba import synth
 
 CELEBA_IMAGES = 202_599
@@ -58,9 +57,11 @@ def main() -> int:
   parser.add_argument('--workers', type=int, default=None,
                       help='writer processes (default: as convert chooses)')
   parser.add_argument('--num_shards', type=int, default=None)
-  parser.add_argument('--work_dir', default=None,
-                      help='where to generate and convert (default: a temporary folder)')
-  parser.add_argument('--keep', action='store_true', help='keep the generated files')
+  parser.add_argument(
+      '--work_dir', default=None,
+      help='where to generate and convert (default: a temporary folder)')
+  parser.add_argument('--keep', action='store_true',
+                      help='keep the generated files')
   args = parser.parse_args()
 
   work = Path(args.work_dir or tempfile.mkdtemp(prefix='celeba-bench-'))
@@ -71,7 +72,8 @@ def main() -> int:
       print(f'reusing the generated set in {celeba}')
     else:
       synth.synthesize(celeba, args.num_images, args.seed, overwrite=True)
-      print(f'generated {args.num_images:,} images in {time.monotonic() - started:.1f} s')
+      print(f'generated {args.num_images:,} images in '
+            f'{time.monotonic() - started:.1f} s')
     shutil.rmtree(out, ignore_errors=True)
     size = sum(p.stat().st_size for p in (celeba / synth.IMAGES_DIR).iterdir())
 
@@ -83,9 +85,11 @@ def main() -> int:
     cpu = _cpu_seconds() - cpu_before
     rate = result.total / seconds
     projected = CELEBA_IMAGES / rate
-    print(f'converted {result.total:,} images ({size / result.total / 1024:.1f} KB '
-          f'each) in {seconds:.1f} s with {result.processes} process(es), '
-          f'{os.cpu_count()} CPUs, load average {load:.1f} before the run')
+    print(
+        f'converted {result.total:,} images '
+        f'({size / result.total / 1024:.1f} KB each) in {seconds:.1f} s with '
+        f'{result.processes} process(es), '
+        f'{os.cpu_count()} CPUs, load average {load:.1f} before the run')
     print(f'throughput: {rate:,.0f} images/s; CPU time {cpu:.1f} s, '
           f'{cpu / result.total * 1000:.2f} ms per image')
     print(f'projected for {CELEBA_IMAGES:,} images: {projected:.0f} s '

@@ -32,11 +32,12 @@ import time
 from pathlib import Path
 from typing import List
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import tensorflow as tf  # pylint: disable=g-import-not-at-top
+# The project's packages set TF_USE_LEGACY_KERAS (models/__init__.py),
+# which TensorFlow reads when it is imported.
+import models  # pylint: disable=unused-import,g-bad-import-order
+import tensorflow as tf  # pylint: disable=g-bad-import-order
 
 from components.celeba import convert as conv
 from components.celeba import synth
@@ -50,12 +51,12 @@ def _untrained_model(work: Path, preset: configs.PipelineConfig) -> str:
   """Exports a randomly initialized network of the preset's shape (cached)."""
   from models import network  # pylint: disable=g-import-not-at-top
   from models import signatures
-  from models import test_utils
+  from tests import example_data
   size, alpha = preset.model.image_size, preset.model.alpha
   export_dir = work / f'untrained-{size}px-alpha{alpha:g}'
   if not (export_dir / 'saved_model.pb').exists():
-    output = test_utils.build_transform_output(
-        test_utils.raw_examples(4, seed=0), size, str(work / f'tft-{size}'))
+    output = example_data.build_transform_output(
+        example_data.raw_examples(4, seed=0), size, str(work / f'tft-{size}'))
     model = network.build_network(size, alpha)
     signatures.export(model, output.transform_features_layer(), size,
                       str(export_dir))
@@ -77,7 +78,8 @@ def _examples(work: Path, num_images: int, seed: int) -> str:
       jpeg = (celeba / synth.IMAGES_DIR / image_id).read_bytes()
       writer.write(conv.make_example(image_id, jpeg, [int(v) for v in values]))
   os.replace(tmp, record)
-  print(f'generated {num_images:,} images in {time.monotonic() - started:.0f} s')
+  print(
+      f'generated {num_images:,} images in {time.monotonic() - started:.0f} s')
   return str(record)
 
 

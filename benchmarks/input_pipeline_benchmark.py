@@ -1,7 +1,8 @@
 """Throughput of the Trainer's input pipeline per CPU core, at 224 and 96 px.
 
     python benchmarks/input_pipeline_benchmark.py
-    python benchmarks/input_pipeline_benchmark.py --data_dir outputs/tfrecords/NAME
+    python benchmarks/input_pipeline_benchmark.py \\
+        --data_dir outputs/tfrecords/NAME
 
 On a GPU the input path, not the network, bounds training: MobileNetV2 at
 224 px trains at about 6,200 img/s on one H100. This measures what one CPU
@@ -35,17 +36,19 @@ import tempfile
 import time
 from typing import Dict, List, Optional
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+# The project's packages set TF_USE_LEGACY_KERAS (models/__init__.py),
+# which TensorFlow reads when it is imported.
+import models  # pylint: disable=unused-import,g-bad-import-order
+import tensorflow as tf  # pylint: disable=g-bad-import-order
 
-import tensorflow as tf  # pylint: disable=g-import-not-at-top
-
-from components import local_data
+from components.celeba import local_data
 from models import augmentation
 from models import input_pipeline
-from models import test_utils
+from tests import example_data
+from components.contracts import local_layout
 from pipeline import configs
 
 GPU_TARGET_IMG_PER_S = 6200  # MobileNetV2, 224 px, one H100
@@ -56,12 +59,13 @@ def _cpu_seconds() -> float:
   return usage.ru_utime + usage.ru_stime
 
 
-def train_files(data_dir: Optional[str], work_dir: str, num_images: int) -> List[str]:
-  """The train split's TFRecords: given, or a generated sample converted here."""
+def train_files(data_dir: Optional[str], work_dir: str,
+                num_images: int) -> List[str]:
+  """The train split's TFRecords: given, or of a sample generated here."""
   if not data_dir:
     sample = configs.SampleConfig(num_images=num_images)
-    paths = configs.local_paths(work_dir)
-    raw = paths.sample_dir(sample)
+    paths = local_layout.local_paths(work_dir)
+    raw = paths.sample_dir(sample.num_images, sample.seed)
     local_data.ensure_sample(raw, sample.num_images, sample.seed)
     data_dir = local_data.ensure_converted(raw, paths.converted_dir(raw))
   files = sorted(glob.glob(os.path.join(data_dir, 'train', '*.tfrecord.gz')))
@@ -112,7 +116,7 @@ def main() -> int:
                       help='converted TFRecords (default: generate and '
                            'convert a sample under --work_dir)')
   parser.add_argument('--work_dir', default=os.path.join(
-      configs.OUTPUT_ROOT, 'benchmarks', 'input_pipeline'))
+      local_layout.DEFAULT_OUTPUT_ROOT, 'benchmarks', 'input_pipeline'))
   parser.add_argument('--sample_images', type=int, default=3000)
   parser.add_argument('--sizes', type=int, nargs='+', default=[224, 96])
   parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
@@ -137,8 +141,8 @@ def main() -> int:
   results = []
   for size in args.sizes:
     transform_dir = tempfile.mkdtemp(prefix=f'tft-{size}-')
-    tft_output = test_utils.build_transform_output(
-        test_utils.raw_examples(8, seed=0), size, transform_dir)
+    tft_output = example_data.build_transform_output(
+        example_data.raw_examples(8, seed=0), size, transform_dir)
     layer = tft_output.transform_features_layer()
     for augment in augments:
       for threads in args.threads:

@@ -17,15 +17,15 @@ import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
-from components import evaluation_results as er  # pylint: disable=g-import-not-at-top
+from components.contracts import evaluation as er
 from components.celeba import synth
 from models import features
+from components.contracts import local_layout
 from pipeline import configs
-from pipeline import eval_config
-from pipeline import pipeline
-from pipeline import run_results
+from components.contracts import run_results
+from components.contracts import metric_names
+from components.contracts import node_ids
 
 LOSSES = ('bce', 'weighted_bce')
 
@@ -39,10 +39,10 @@ def _run(loss: str, root: str, sample_images: int) -> er.Evaluation:
     subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                    stdin=subprocess.DEVNULL, check=True,
                    env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
-  store = run_results.connect(configs.local_paths(root).metadata_path)
+  store = run_results.connect(local_layout.local_paths(root).metadata_path)
   run = run_results.load_run(store, configs.PIPELINE_NAME)
   return er.load_evaluation(
-      run.nodes[pipeline.EVALUATOR].output_uri('evaluation'))
+      run.nodes[node_ids.EVALUATOR].output_uri('evaluation'))
 
 
 def main() -> int:
@@ -59,7 +59,7 @@ def main() -> int:
     results[loss] = _run(loss, root, args.sample_images)
 
   best = synth.best_achievable_accuracy()
-  acc = eval_config.ACCURACY
+  acc = metric_names.ACCURACY
   print(f'\nGenerated sample, {args.sample_images} images (NOT CelebA); '
         'test split accuracy')
   print(f'{"output":<7} {"slice":<20} {"n":>5} ' +
@@ -70,7 +70,7 @@ def main() -> int:
       values = [results[loss].candidate()[key][output].get(acc)
                 for loss in LOSSES]
       count = results[LOSSES[0]].candidate()[key][output].get(
-          eval_config.EXAMPLE_COUNT)
+          metric_names.EXAMPLE_COUNT)
       print(f'{output:<7} {er.slice_name(key):<20} {count:5.0f} ' +
             ' '.join(f'{v:13.1%}' for v in values) +
             f' {values[1] - values[0]:+8.1%}')

@@ -33,10 +33,10 @@ import psutil
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
-from pipeline import configs  # pylint: disable=g-import-not-at-top
-from pipeline import run_results
+from components.contracts import local_layout
+from pipeline import configs
+from components.contracts import run_results
 
 
 class MemorySampler:
@@ -96,8 +96,8 @@ def main() -> int:
   if '--' in argv:
     cut = argv.index('--')
     argv, extra = argv[:cut], argv[cut + 1:]
-  parser = argparse.ArgumentParser(description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser = argparse.ArgumentParser(
+      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument('--sample_images', type=int,
                       default=configs.SAMPLE_DATA.num_images)
   parser.add_argument('--output_root',
@@ -125,7 +125,7 @@ def main() -> int:
     print(f'local_runner.py failed ({returncode}); see {root}/run.log')
     return returncode
 
-  paths = configs.local_paths(root)
+  paths = local_layout.local_paths(root)
   store = run_results.connect(paths.metadata_path)
   run = run_results.load_run(store, configs.PIPELINE_NAME)
   rows: Dict[str, Dict[str, float]] = {}

@@ -23,7 +23,7 @@ from tfx.types import artifact_utils
 from tfx.types import standard_artifacts
 
 from components import artifacts
-from components import label_balance
+from components.contracts import label_balance
 
 BALANCE_JSON = 'label_balance.json'
 BALANCE_MARKDOWN = 'label_balance.md'

@@ -25,7 +25,8 @@ class DataAnomaliesError(RuntimeError):
   """The data does not match the curated schema."""
 
 
-def load_anomalies(anomalies: types.Artifact) -> Dict[str, anomalies_pb2.Anomalies]:
+def load_anomalies(
+    anomalies: types.Artifact) -> Dict[str, anomalies_pb2.Anomalies]:
   """Anomalies per split of an ExampleAnomalies artifact."""
   result = {}
   for split in artifact_utils.decode_split_names(anomalies.split_names):
@@ -35,7 +36,8 @@ def load_anomalies(anomalies: types.Artifact) -> Dict[str, anomalies_pb2.Anomali
   return result
 
 
-def describe(anomalies_by_split: Dict[str, anomalies_pb2.Anomalies]) -> List[str]:
+def describe(
+    anomalies_by_split: Dict[str, anomalies_pb2.Anomalies]) -> List[str]:
   """One readable line per anomaly: split, feature, what is wrong."""
   lines = []
   for split, anomalies in sorted(anomalies_by_split.items()):
@@ -52,7 +54,8 @@ def describe(anomalies_by_split: Dict[str, anomalies_pb2.Anomalies]) -> List[str
 
 
 @component
-def DataValidationGate(anomalies: InputArtifact[standard_artifacts.ExampleAnomalies]):  # pylint: disable=invalid-name
+def DataValidationGate(  # pylint: disable=invalid-name
+    anomalies: InputArtifact[standard_artifacts.ExampleAnomalies]):
   """Fails when ExampleValidator found any anomaly in any split."""
   problems = describe(load_anomalies(anomalies))
   if problems:

@@ -13,11 +13,7 @@ the input pipeline it would roughly triple the CPU cores a GPU worker needs to
 stay fed.
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-from typing import Optional  # pylint: disable=g-import-not-at-top
+from typing import Optional
 
 import tf_keras
 

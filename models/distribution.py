@@ -15,9 +15,7 @@ cores; on CPUs float16 compute is slower than float32.
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import json  # pylint: disable=g-import-not-at-top
+import json
 
 import tensorflow as tf
 import tf_keras

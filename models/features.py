@@ -35,7 +35,7 @@ LABEL_KEYS: Tuple[str, ...] = (MALE_KEY, YOUNG_KEY)
 PARTITION_TO_SPLIT: Dict[int, str] = {0: 'train', 1: 'eval', 2: 'test'}
 SPLITS: Tuple[str, ...] = ('train', 'eval', 'test')
 
-# Human names of the label values, as the reference study reports them.
+# Human names of the label values, as the reports show them.
 VALUE_NAMES: Dict[str, Dict[int, str]] = {
     MALE_KEY: {1: 'Male', 0: 'Female'},
     YOUNG_KEY: {1: 'Young', 0: 'Non-Young'},
@@ -44,7 +44,9 @@ VALUE_NAMES: Dict[str, Dict[int, str]] = {
 
 def cohort_name(male: int, young: int) -> str:
   """Names the gender x age cohort of one example, e.g. 'Non-Young x Male'."""
-  return f'{VALUE_NAMES[YOUNG_KEY][int(young)]} x {VALUE_NAMES[MALE_KEY][int(male)]}'
+  age = VALUE_NAMES[YOUNG_KEY][int(young)]
+  gender = VALUE_NAMES[MALE_KEY][int(male)]
+  return f'{age} x {gender}'
 
 
 # The four cohorts as (Male, Young) values, the two small Non-Young ones first.

@@ -13,11 +13,7 @@ constants, so a different slice of CelebA (or another data set) gets its own
 weights.
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import dataclasses  # pylint: disable=g-import-not-at-top
+import dataclasses
 from typing import Dict, Iterable, Mapping
 
 import tensorflow as tf
@@ -84,7 +80,8 @@ def parse_label_counts(label: str, lines: Iterable[bytes]) -> ClassWeights:
                       num_negative=counts[0])
 
 
-def class_weights_from_transform(tf_transform_output) -> Dict[str, ClassWeights]:
+def class_weights_from_transform(
+    tf_transform_output) -> Dict[str, ClassWeights]:
   """Class weights for every model output, from the Transform artifact."""
   return {
       label: parse_label_counts(

@@ -7,37 +7,18 @@ The backbone's pooled features are a named layer, `embedding`, so the
 explanation stage can show the latent space the heads read from.
 """
 
-import os
+from typing import Any, Optional
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-from typing import Optional  # pylint: disable=g-import-not-at-top
-
+import tensorflow as tf
 import tf_keras
 
 from models import augmentation
 from models import features
 from models import preprocessing
+from models import weights as weights_lib
 
 BACKBONE_NAME = 'mobilenetv2_backbone'
 EMBEDDING_LAYER = 'embedding'
-
-# Keras stores ImageNet weights per (alpha, size) under this name; the message
-# for offline machines names the exact file to fetch.
-_IMAGENET_FILE = 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha}_{size}_no_top.h5'
-_IMAGENET_SIZES = (96, 128, 160, 192, 224)
-
-
-class WeightsUnavailableError(RuntimeError):
-  """Pretrained weights were asked for but cannot be loaded."""
-
-
-def imagenet_weights_file(alpha: float, image_size: int) -> str:
-  """File name Keras uses for the no-top ImageNet weights of this model."""
-  size = min(_IMAGENET_SIZES, key=lambda s: abs(s - image_size))
-  alpha_text = f'{alpha:g}' if alpha != 1.0 else '1.0'
-  return _IMAGENET_FILE.format(alpha=alpha_text, size=size)
-
 
 def _backbone(image_size: int, alpha: float, weights: str) -> tf_keras.Model:
   input_shape = (image_size, image_size, 3)
@@ -50,26 +31,48 @@ def _backbone(image_size: int, alpha: float, weights: str) -> tf_keras.Model:
           input_shape=input_shape, alpha=alpha, include_top=False,
           weights='imagenet')
     except Exception as e:  # Keras raises URL/OS errors of several kinds.
-      name = imagenet_weights_file(alpha, image_size)
-      raise WeightsUnavailableError(
+      name = weights_lib.imagenet_weights_file(alpha, image_size)
+      raise weights_lib.WeightsUnavailableError(
           f'could not download the ImageNet weights for MobileNetV2 '
           f'(alpha={alpha}, {image_size} px): {e}. On a machine without '
           f'internet access, fetch {name} from '
           'https://storage.googleapis.com/tensorflow/keras-applications/'
           f'mobilenet_v2/{name}, then pass its path with --weights (or put '
           'it in ~/.keras/models/).') from e
-  if not os.path.exists(weights):
-    raise WeightsUnavailableError(
-        f'weights must be "imagenet", "none" or a path to a Keras weights '
-        f'file; {weights!r} does not exist')
+  weights_lib.check_weights(weights, alpha)
   try:
     return tf_keras.applications.MobileNetV2(
         input_shape=input_shape, alpha=alpha, include_top=False,
         weights=weights)
   except ValueError as e:
-    raise WeightsUnavailableError(
+    raise weights_lib.WeightsUnavailableError(
         f'{weights}: cannot load into MobileNetV2 (alpha={alpha}, '
         f'{image_size} px, no top): {e}') from e
+
+
+class TwoHeadedNetwork(tf_keras.Model):
+  """The network, with Keras' step functions traced as they are written.
+
+  Keras wraps train_step, test_step and predict_step in a tf.function with
+  AutoGraph on, which rewrites the Python source of every layer call it
+  meets: for MobileNetV2's 150-odd layers that conversion took most of a
+  minute per trace on a 2-core CPU, longer than training the sample for an
+  epoch. The steps have no Python control flow that depends on a tensor, so
+  there is nothing for AutoGraph to convert, and tracing them unconverted
+  gives the same graph in seconds.
+  """
+
+  @tf.autograph.experimental.do_not_convert
+  def train_step(self, data: Any) -> Any:
+    return super().train_step(data)
+
+  @tf.autograph.experimental.do_not_convert
+  def test_step(self, data: Any) -> Any:
+    return super().test_step(data)
+
+  @tf.autograph.experimental.do_not_convert
+  def predict_step(self, data: Any) -> Any:
+    return super().predict_step(data)
 
 
 def build_network(image_size: int,
@@ -113,7 +116,7 @@ def build_network(image_size: int,
                                    dtype='float32')(x)
       for label in features.LABEL_KEYS
   }
-  return tf_keras.Model(inputs, outputs, name='celeba_mobilenetv2')
+  return TwoHeadedNetwork(inputs, outputs, name='celeba_mobilenetv2')
 
 
 def backbone_of(model: tf_keras.Model) -> tf_keras.Model:

@@ -17,11 +17,7 @@ vocabulary of each label (`<label>_label_counts` in the transform graph's
 assets, readable as text) that `models.losses` turns into weights.
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-from typing import Any, Dict, Mapping, Optional  # pylint: disable=g-import-not-at-top
+from typing import Any, Dict, Mapping, Optional
 
 import tensorflow as tf
 import tensorflow_transform as tft

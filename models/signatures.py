@@ -12,14 +12,11 @@ All return float32 probabilities of shape [batch, 1] named `Male` and `Young`
 (and `embedding` for `predict_pixels`).
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-from typing import Dict  # pylint: disable=g-import-not-at-top
+from typing import Dict
 
 import tensorflow as tf
 import tf_keras
+from tf_keras.src.saving.legacy.saved_model import utils as keras_saved_model_utils
 
 from models import features
 from models import input_pipeline
@@ -36,42 +33,45 @@ def _float32(outputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
   return {k: tf.cast(v, tf.float32) for k, v in outputs.items()}
 
 
-def make_signatures(model: tf_keras.Model, tft_layer: tf_keras.layers.Layer,
-                    image_size: int) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+def make_signatures(
+    model: tf_keras.Model, tft_layer: tf_keras.layers.Layer,
+    image_size: int) -> Dict[str, tf.types.experimental.ConcreteFunction]:
   """Concrete functions for every signature, sharing the model's variables.
 
   The network is traced once, in `predict_pixels`; the other signatures call
-  that function. Tracing MobileNetV2 costs seconds of Python per trace.
+  that function. AutoGraph is off: nothing here branches on a tensor, and
+  converting MobileNetV2's layer calls would cost most of the tracing time.
   """
   with_embedding = network.embedding_model(model)
   parse_spec = input_pipeline.raw_feature_spec(with_labels=False)
 
-  @tf.function(input_signature=[
+  @tf.function(autograph=False, input_signature=[
       tf.TensorSpec([None, image_size, image_size, 3], tf.float32,
                     name=preprocessing.IMAGE_XF_KEY)])
   def predict_pixels(pixels):
     return _float32(with_embedding(pixels, training=False))
 
   def pixels_of(jpeg_bytes: tf.Tensor) -> tf.Tensor:
-    transformed = tft_layer({features.IMAGE_KEY: tf.reshape(jpeg_bytes, [-1, 1])})
+    transformed = tft_layer(
+        {features.IMAGE_KEY: tf.reshape(jpeg_bytes, [-1, 1])})
     return transformed[preprocessing.IMAGE_XF_KEY]
 
   def predict(pixels: tf.Tensor) -> Dict[str, tf.Tensor]:
     outputs = predict_pixels(pixels)
     return {label: outputs[label] for label in features.LABEL_KEYS}
 
-  @tf.function(input_signature=[
+  @tf.function(autograph=False, input_signature=[
       tf.TensorSpec([None], tf.string, name='examples')])
   def serve_examples(serialized):
     parsed = tf.io.parse_example(serialized, parse_spec)
     return predict(pixels_of(parsed[features.IMAGE_KEY]))
 
-  @tf.function(input_signature=[
+  @tf.function(autograph=False, input_signature=[
       tf.TensorSpec([None], tf.string, name='image_bytes')])
   def serve_jpeg(image_bytes):
     return predict(pixels_of(image_bytes))
 
-  @tf.function(input_signature=[
+  @tf.function(autograph=False, input_signature=[
       tf.TensorSpec([None], tf.string, name='image_bytes')])
   def transform_jpeg(image_bytes):
     return {preprocessing.IMAGE_XF_KEY: pixels_of(image_bytes)}
@@ -97,5 +97,10 @@ def export(model: tf_keras.Model, tft_layer: tf_keras.layers.Layer,
   module.model_variables = list(model.variables)
   # Tracked so the Transform graph's assets and resources are saved too.
   module.tft_layer = tft_layer
-  tf.saved_model.save(module, export_dir,
-                      signatures=make_signatures(model, tft_layer, image_size))
+  functions = make_signatures(model, tft_layer, image_size)
+  # The Transform layer is a Keras layer, and Keras would trace its call
+  # functions (with AutoGraph) into the SavedModel for reloading it as Keras;
+  # nothing reloads it so, and the tracing took half a minute here.
+  # tf_keras offers the switch (`save_traces`) only through this scope.
+  with keras_saved_model_utils.keras_option_scope(save_traces=False):
+    tf.saved_model.save(module, export_dir, signatures=functions)

@@ -101,7 +101,11 @@ def beam_pipeline_args(options: BeamOptions) -> List[str]:
   if options.runner not in RUNNERS:
     raise ValueError(f'runner must be one of {RUNNERS}, got {options.runner!r}')
   if options.runner == DIRECT:
-    args = configs.local_beam_args(options.direct_num_workers)
+    # Inside the pipeline image, setup.py is in the image, not on this
+    # machine: no existence check.
+    return configs.local_beam_args(options.direct_num_workers, None) + (
+        [f'--setup_file={options.setup_file}'] if options.setup_file else []
+    ) + list(options.extra)
   elif options.runner == DATAFLOW:
     _require(options, project=options.project, region=options.region,
              temp_location=options.temp_location)

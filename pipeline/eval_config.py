@@ -13,28 +13,15 @@ all-Young) would then fail metrics such as AUC that need both label values.
   is a floor for the worst cohort.
 """
 
+import json
 from typing import List
 
 import tensorflow_model_analysis as tfma
 
+from components.contracts import metric_names
 from models import features
 from models import signatures
 from pipeline import configs
-
-# Decision threshold of the confusion counts, accuracy, FPR and FNR.
-DECISION_THRESHOLD = 0.5
-
-# Metric names as TFMA records them (the report reads these back).
-ACCURACY = 'binary_accuracy'
-CROSS_ENTROPY = 'binary_crossentropy'
-AUC = 'auc'
-PRECISION = 'precision'
-RECALL = 'recall'
-FALSE_POSITIVE_RATE = 'fall_out'
-FALSE_NEGATIVE_RATE = 'miss_rate'
-EXAMPLE_COUNT = 'example_count'
-CONFUSION_MATRIX = 'confusion_matrix_at_thresholds'
-
 
 def slicing_specs() -> List[tfma.SlicingSpec]:
   """Overall, per label, and per Male x Young cohort."""
@@ -73,7 +60,8 @@ def _metrics(output: str, thresholds: configs.EvalThresholds
                   'value': thresholds.cohort_accuracy_floor[output]})))
   return [
       tfma.MetricConfig(class_name='BinaryAccuracy',
-                        config=f'{{"threshold": {DECISION_THRESHOLD}}}',
+                        config=json.dumps(
+                            {'threshold': metric_names.DECISION_THRESHOLD}),
                         per_slice_thresholds=[overall, cohorts]),
       tfma.MetricConfig(class_name='BinaryCrossEntropy'),
       tfma.MetricConfig(class_name='AUC'),
@@ -83,7 +71,8 @@ def _metrics(output: str, thresholds: configs.EvalThresholds
       tfma.MetricConfig(class_name='MissRate'),
       tfma.MetricConfig(class_name='ExampleCount'),
       tfma.MetricConfig(class_name='ConfusionMatrixAtThresholds',
-                        config=f'{{"thresholds": [{DECISION_THRESHOLD}]}}'),
+                        config=json.dumps(
+                            {'thresholds': [metric_names.DECISION_THRESHOLD]})),
   ]
 
 

@@ -13,14 +13,12 @@ _FIELDS = ('loss', 'weights', 'image_size', 'alpha', 'epochs', 'batch_size',
            'steps_per_epoch', 'distribution_strategy')
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, *,
-                        preset_help: str,
-                        default_preset: Optional[str] = None,
-                        weights_help: str = ("'imagenet', 'none' or a local "
-                                             'weights file'),
-                        strategies: Sequence[str] = configs.DISTRIBUTION_STRATEGIES,
-                        strategy_help: Optional[str] = None
-                        ) -> argparse._ArgumentGroup:  # pylint: disable=protected-access
+def add_model_arguments(
+    parser: argparse.ArgumentParser, *, preset_help: str,
+    default_preset: Optional[str] = None,
+    weights_help: str = "'imagenet', 'none' or a local weights file",
+    strategies: Sequence[str] = configs.DISTRIBUTION_STRATEGIES,
+    strategy_help: Optional[str] = None) -> argparse._ArgumentGroup:  # pylint: disable=protected-access
   """Adds --preset and the ModelConfig overrides as one argument group."""
   model = parser.add_argument_group(
       'model (default: the preset; see pipeline/configs.py)')
@@ -28,7 +26,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, *,
                      default=default_preset, help=preset_help)
   model.add_argument('--loss', choices=configs.LOSSES,
                      help="'weighted_bce' (class weights from the train "
-                          "split) or the reference's plain 'bce'")
+                          "split) or plain 'bce'")
   model.add_argument('--weights', help=weights_help)
   model.add_argument('--image_size', type=int)
   model.add_argument('--alpha', type=float, help='MobileNetV2 width')

@@ -5,39 +5,27 @@ DataReport, the Evaluator's metrics and blessing, the Pusher's record), so the
 console shows what the pipeline recorded, not what the runner believes.
 """
 
-import json
 import math
 import os
 from typing import List
 
-from tfx import types
-from tfx.types import artifact_utils
 from tfx.types import standard_artifacts
 
 from components import data_report
 from components import data_validation_gate
-from components.baseline import record as baseline_record
-from components import evaluation_results as er
 from components import report as slice_report
+from components.celeba import local_data
+from components.contracts import evaluation as er
+from components.contracts import metric_names
+from components.contracts import node_ids
+from components.contracts import push_record
+from components.contracts import run_results
 from models import features
-from models import model as model_module
-from pipeline import eval_config
-from pipeline import pipeline
-from pipeline import run_results
-
-SYNTHETIC_NOTE = ('Data: the built-in GENERATED sample (drawn faces in '
-                  "CelebA's layout). These numbers say the pipeline works; "
-                  'they are not CelebA results.')
-
-
-def _to_artifact(mlmd_artifact, artifact_class) -> types.Artifact:
-  artifact = artifact_class()
-  artifact.set_mlmd_artifact(mlmd_artifact)
-  return artifact
+from models import run_record
 
 
 def _balance_section(run: run_results.RunResult) -> List[str]:
-  node = run.get(pipeline.DATA_REPORT)
+  node = run.get(node_ids.DATA_REPORT)
   if node is None or 'report' not in node.outputs:
     return []
   uri = node.output_uri('report')
@@ -68,10 +56,10 @@ def cohort_table(evaluation: er.Evaluation) -> List[str]:
       m = candidate[key][output]
       rows.append(
           f'{output:<7} {er.slice_name(key):<20} '
-          f'{m.get(eval_config.EXAMPLE_COUNT):8.0f} '
-          f'{_percent(m.get(eval_config.ACCURACY)):>8} '
-          f'{_percent(m.get(eval_config.FALSE_POSITIVE_RATE))} '
-          f'{_percent(m.get(eval_config.FALSE_NEGATIVE_RATE))}')
+          f'{m.get(metric_names.EXAMPLE_COUNT):8.0f} '
+          f'{_percent(m.get(metric_names.ACCURACY)):>8} '
+          f'{_percent(m.get(metric_names.FALSE_POSITIVE_RATE))} '
+          f'{_percent(m.get(metric_names.FALSE_NEGATIVE_RATE))}')
     worst = evaluation.worst_cohort(output)
     if worst is not None:
       rows.append(f'{"":<7} worst cohort: {er.slice_name(worst)}')
@@ -79,30 +67,27 @@ def cohort_table(evaluation: er.Evaluation) -> List[str]:
 
 
 def _class_weights_section(run: run_results.RunResult) -> List[str]:
-  node = run.get(pipeline.TRAINER)
+  node = run.get(node_ids.TRAINER)
   if node is None or 'model_run' not in node.outputs:
     return []
-  path = os.path.join(node.output_uri('model_run'),
-                      model_module.CLASS_WEIGHTS_FILE)
-  if not os.path.exists(path):
+  record = run_record.read(node.output_uri('model_run'))
+  if record is None:
     return []
-  with open(path) as f:
-    record = json.load(f)
   parts = [f'{label} +{w["positive_weight"]:.2f}/-{w["negative_weight"]:.2f}'
-           for label, w in record['labels'].items()]
-  return [f'Loss: {record["loss"]}; class weights from the train split: '
+           for label, w in record.class_weights.items()]
+  return [f'Loss: {record.loss}; class weights from the train split: '
           + ', '.join(parts) + (' (not used by plain bce)'
-                                if record['loss'] == 'bce' else '')]
+                                if record.loss == 'bce' else '')]
 
 
 def _evaluation_section(run: run_results.RunResult) -> List[str]:
-  node = run.get(pipeline.EVALUATOR)
+  node = run.get(node_ids.EVALUATOR)
   if node is None or 'evaluation' not in node.outputs:
     return []
   evaluation = er.load_evaluation(node.output_uri('evaluation'))
   lines = ['Evaluation on the test split (TFMA):'] + cohort_table(evaluation)
   blessed = evaluation.validation_ok
-  record = baseline_record.read(node.output_uri('evaluation'))
+  record = evaluation.baseline_record
   note = f': {record.note}' if record is not None and record.note else ''
   baseline = (f'against the baseline{note}' if evaluation.has_baseline
               else f'no baseline{note}; floors only')
@@ -117,19 +102,18 @@ def _evaluation_section(run: run_results.RunResult) -> List[str]:
 
 
 def _pusher_section(run: run_results.RunResult) -> List[str]:
-  node = run.get(pipeline.PUSHER)
+  node = run.get(node_ids.PUSHER)
   if node is None or 'pushed_model' not in node.outputs:
     return []
-  pushed = node.outputs['pushed_model'][-1]
-  if pushed.custom_properties['pushed'].int_value:
-    return ['Pushed to: ' +
-            pushed.custom_properties['pushed_destination'].string_value]
+  record = push_record.read(node.outputs['pushed_model'][-1])
+  if record.pushed:
+    return ['Pushed to: ' + record.destination]
   return ['Not pushed: the model did not pass validation; the serving folder '
           'keeps the previous model.']
 
 
 def _slice_report_section(run: run_results.RunResult) -> List[str]:
-  node = run.get(pipeline.SLICE_REPORT)
+  node = run.get(node_ids.SLICE_REPORT)
   if node is None or 'report' not in node.outputs:
     return []
   uri = node.output_uri('report')
@@ -149,7 +133,7 @@ def success(metadata_path: str, pipeline_name: str, synthetic: bool) -> str:
     if section:
       lines += [''] + section
   if synthetic:
-    lines += ['', SYNTHETIC_NOTE]
+    lines += ['', local_data.GENERATED_NOTE]
   return '\n'.join(lines)
 
 
@@ -165,10 +149,10 @@ def failure(metadata_path: str, pipeline_name: str,
   except LookupError:
     return '\n'.join(lines)
   lines.append(f'Run {run.run_id}: {_states(run)}')
-  validator = run.get(pipeline.EXAMPLE_VALIDATOR)
+  validator = run.get(node_ids.EXAMPLE_VALIDATOR)
   if validator is not None and 'anomalies' in validator.outputs:
-    anomalies = _to_artifact(validator.outputs['anomalies'][-1],
-                             standard_artifacts.ExampleAnomalies)
+    anomalies = run_results.to_artifact(validator.outputs['anomalies'][-1],
+                                        standard_artifacts.ExampleAnomalies)
     problems = data_validation_gate.describe(
         data_validation_gate.load_anomalies(anomalies))
     if problems:

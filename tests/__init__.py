@@ -1,1 +1,1 @@
-"""Unit, integration and end-to-end tests (model unit tests sit in models/)."""
+"""Unit, integration and end-to-end tests, and the helpers they share."""

@@ -2,6 +2,9 @@
 
 import os
 
+# TensorFlow's environment (models/__init__.py), before any test module
+# imports TensorFlow, as some do before any package of the project.
+import models  # pylint: disable=unused-import
 import pytest
 
 from tests import pipeline_runs

@@ -48,7 +48,7 @@ class Run:
     """This command's run as recorded in MLMD (run_results.RunResult)."""
     # pylint: disable=g-import-not-at-top
     from pipeline import configs
-    from pipeline import run_results
+    from components.contracts import run_results
     store = run_results.connect(self.metadata_path)
     return run_results.load_run(store, configs.PIPELINE_NAME, self.run_id)
 
@@ -85,7 +85,7 @@ def _run_ids(output_root: str) -> List[str]:
   """Run ids in the output root's MLMD store, oldest first."""
   # pylint: disable=g-import-not-at-top
   from pipeline import configs
-  from pipeline import run_results
+  from components.contracts import run_results
   path = os.path.join(output_root, 'pipeline_root', 'metadata.sqlite')
   if not os.path.exists(path):
     return []

@@ -20,8 +20,8 @@ import psutil
 import pytest
 
 from pipeline import configs
-from pipeline import pipeline
-from pipeline import run_results
+from components.contracts import run_results
+from components.contracts import node_ids
 from tests import pipeline_runs
 
 pytestmark = pytest.mark.e2e
@@ -79,6 +79,6 @@ def test_two_direct_workers_run_the_beam_stages(tmp_path):
   store = run_results.connect(
       os.path.join(tmp_path, 'pipeline_root', 'metadata.sqlite'))
   result = run_results.load_run(store, configs.PIPELINE_NAME)
-  for node_id in (pipeline.EXAMPLE_GEN, pipeline.STATISTICS_GEN,
-                  pipeline.TRANSFORM, pipeline.EVALUATOR):
+  for node_id in (node_ids.EXAMPLE_GEN, node_ids.STATISTICS_GEN,
+                  node_ids.TRANSFORM, node_ids.EVALUATOR):
     assert result.nodes[node_id].state == 'COMPLETE', node_id

@@ -5,15 +5,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from components.celeba import testing
+from tests import celeba_files
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(*args):
   env = dict(os.environ, PYTHONPATH=str(REPO))
-  return subprocess.run([sys.executable, '-m', 'components.celeba', *map(str, args)],
-                        cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+  return subprocess.run(
+      [sys.executable, '-m', 'components.celeba', *map(str, args)], cwd=REPO,
+      env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_help_lists_both_commands():
@@ -32,14 +33,18 @@ def test_synth_then_convert_then_a_bad_header(tmp_path):
   done = _run('convert', '--celeba_dir', celeba, '--output_dir', out, '--quiet')
   assert done.returncode == 0, done.stderr
   assert 'converted 25 images (official layout)' in done.stdout
-  assert 'train' in done.stdout and 'eval' in done.stdout and 'test' in done.stdout
+  for split in ('train', 'eval', 'test'):
+    assert split in done.stdout
   assert (out / 'conversion.json').exists()
 
-  line = testing.break_header(celeba, 'count_mismatch')
+  line = celeba_files.break_header(celeba, 'count_mismatch')
   done = _run('convert', '--celeba_dir', celeba, '--output_dir', out)
   assert done.returncode == 2
-  assert f'error: {celeba / "list_attr_celeba.txt"}:{line}: line 1 says 26 images' in done.stderr
-  assert (out / 'conversion.json').exists()   # the good conversion is still there
+  table = celeba / 'list_attr_celeba.txt'
+  assert f'error: {table}:{line}: line 1 says 26 images' in done.stderr
+  # the good conversion is still there
+  assert (out / 'conversion.json').exists()
 
-  done = _run('convert', '--celeba_dir', tmp_path / 'nowhere', '--output_dir', out)
+  done = _run('convert', '--celeba_dir', tmp_path / 'nowhere', '--output_dir',
+              out)
   assert done.returncode == 2 and 'not a directory' in done.stderr

@@ -1,5 +1,6 @@
 """The generated CelebA: layout, determinism, label model and noise."""
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 from PIL import Image
 
 from components.celeba import synth
-from models.features import ATTRIBUTE_NAMES
+from models import features
 
 
 @pytest.fixture(scope='module')
@@ -33,18 +34,31 @@ def test_same_seed_same_bytes_different_seed_different(tmp_path):
   assert a['list_attr_celeba.txt'] != c['list_attr_celeba.txt']
 
 
+def test_worker_processes_write_the_same_bytes_as_one(tmp_path):
+  one = synth.synthesize(tmp_path / 'one', 40, seed=5, workers=1)
+  two = synth.synthesize(tmp_path / 'two', 40, seed=5, workers=2)
+  assert _files(Path(one.output_dir)) == _files(Path(two.output_dir))
+  assert one == dataclasses.replace(two, output_dir=one.output_dir)
+  done = []
+  synth.synthesize(tmp_path / 'three', 40, seed=5, workers=2,
+                   progress=lambda n, total: done.append((n, total)))
+  assert done and done[-1] == (40, 40)
+
+
 def test_official_layout_and_padded_format(tmp_path):
   summary = synth.synthesize(tmp_path, 20, seed=1)
   lines = (tmp_path / 'list_attr_celeba.txt').read_text().split('\n')
   assert lines[0] == '20'
-  assert lines[1] == ' '.join(ATTRIBUTE_NAMES) + ' '   # trailing space, like the real file
+  # trailing space, like the real file
+  assert lines[1] == ' '.join(features.ATTRIBUTE_NAMES) + ' '
   rows = lines[2:-1]
   assert len(rows) == 20 and lines[-1] == ''
   assert all(re.fullmatch(r'\d{6}\.jpg( -1|  1){40}', row) for row in rows)
   assert rows[0].startswith('000001.jpg ') and '  1' in ''.join(rows)
   partitions = (tmp_path / 'list_eval_partition.txt').read_text().splitlines()
   assert all(re.fullmatch(r'\d{6}\.jpg [012]', row) for row in partitions)
-  assert [int(r[-1]) for r in partitions] == sorted(int(r[-1]) for r in partitions)
+  assert [int(r[-1]) for r in partitions
+         ] == sorted(int(r[-1]) for r in partitions)
   identities = (tmp_path / 'identity_CelebA.txt').read_text().splitlines()
   assert all(re.fullmatch(r'\d{6}\.jpg \d+', row) for row in identities)
   assert sorted(summary.partition_counts) == [0, 1, 2]
@@ -74,15 +88,17 @@ def test_male_young_rates_and_their_dependence(plan4000):
 
 def test_other_attribute_rates_follow_the_table(plan4000):
   expected = synth.expected_rates()
-  for name in ATTRIBUTE_NAMES:
-    assert plan4000.column(name).mean() == pytest.approx(expected[name], abs=0.03), name
+  for name in features.ATTRIBUTE_NAMES:
+    assert plan4000.column(name).mean() == pytest.approx(
+        expected[name], abs=0.03), name
 
 
 def test_table_is_close_to_celeba():
   expected = synth.expected_rates()
   for name, (celeba_rate, _) in synth.ATTRIBUTE_RATES.items():
     assert expected[name] == pytest.approx(celeba_rate, abs=0.015), name
-  assert set(synth.ATTRIBUTE_RATES) | {'Male', 'Young'} == set(ATTRIBUTE_NAMES)
+  assert set(synth.ATTRIBUTE_RATES) | {'Male', 'Young'} == set(
+      features.ATTRIBUTE_NAMES)
 
 
 def test_attribute_consistency(plan4000):
@@ -94,12 +110,14 @@ def test_attribute_consistency(plan4000):
   for name in synth.BEARD_STYLES:
     assert not plan4000.column(name)[~bearded].any(), name
   for group in synth.EXCLUSIVE_GROUPS:
-    assert (sum(plan4000.column(n).astype(int) for n in group) <= 1).all(), group
+    assert (sum(plan4000.column(n).astype(int) for n in group)
+            <= 1).all(), group
   lipstick = plan4000.column('Wearing_Lipstick').astype(bool)
   assert female[lipstick].mean() > 0.95
   gray = plan4000.column('Gray_Hair').astype(bool)
   assert (plan4000.column('Young')[gray] == 0).mean() > 0.8
-  for name in synth.DRAWN_ATTRIBUTES:   # a drawn attribute must not leak the cohort
+  # a drawn attribute must not leak the cohort
+  for name in synth.DRAWN_ATTRIBUTES:
     assert len(set(synth.ATTRIBUTE_RATES[name][1])) == 1, name
 
 

@@ -6,9 +6,7 @@ own.
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import glob  # pylint: disable=g-import-not-at-top
+import glob
 import math
 
 from google.protobuf import text_format
@@ -17,13 +15,13 @@ import pytest
 from tensorboard.plugins import projector as tb_projector
 
 from components import artifacts
-from components.explain import explanation
+from components.contracts import explanation
 from components.explain import projector
 from components.explain import run as explain_run
 from models import features
 from pipeline import configs
-from pipeline import pipeline
-from pipeline import run_results
+from components.contracts import run_results
+from components.contracts import node_ids
 
 pytestmark = pytest.mark.e2e
 
@@ -39,13 +37,13 @@ def run(default_run) -> run_results.RunResult:
 
 @pytest.fixture(scope='module')
 def explainer(run) -> run_results.NodeExecution:
-  assert pipeline.EXPLAINER in run.nodes, sorted(run.nodes)
-  return run.nodes[pipeline.EXPLAINER]
+  assert node_ids.EXPLAINER in run.nodes, sorted(run.nodes)
+  return run.nodes[node_ids.EXPLAINER]
 
 
 @pytest.fixture(scope='module')
 def trainer_model_uri(run) -> str:
-  return run.nodes[pipeline.TRAINER].output_uri('model')
+  return run.nodes[node_ids.TRAINER].output_uri('model')
 
 
 def test_model_explainer_is_complete_in_mlmd(explainer, trainer_model_uri,
@@ -64,7 +62,7 @@ def test_model_explainer_is_complete_in_mlmd(explainer, trainer_model_uri,
 def test_the_artifact_holds_projector_maps_and_saliency(explainer,
                                                        trainer_model_uri):
   uri = explainer.output_uri('explanation')
-  document = explanation.load_explanation(uri)  # validates the contract
+  document = explanation.read_document(uri)  # validates the contract
   assert document['pushed'] is True
   assert document['model_uri'].startswith(trainer_model_uri)
   assert document['split'] == 'test'

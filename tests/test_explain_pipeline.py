@@ -1,15 +1,13 @@
 """The ModelExplainer node in the DAG: wiring, knobs, the off switch."""
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import dataclasses  # pylint: disable=g-import-not-at-top
+import dataclasses
 
 from components import artifacts
 from components.explain import component as explain_component
+from components.explain import config as explain_config
 from pipeline import configs
 from pipeline import pipeline
+from components.contracts import node_ids
 
 
 def _build(config: configs.PipelineConfig, tmp_path):
@@ -25,34 +23,35 @@ def _nodes(dag):
 
 def test_explainer_follows_trainer_example_gen_and_pusher(tmp_path):
   nodes = _nodes(_build(configs.for_run('sample'), tmp_path))
-  node = nodes[pipeline.EXPLAINER]
-  assert pipeline.EXPLAINER == 'ModelExplainer'
+  node = nodes[node_ids.EXPLAINER]
+  assert node_ids.EXPLAINER == 'ModelExplainer'
   producers = {key: (channel.producer_component_id, channel.output_key)
                for key, channel in node.inputs.items()}
   assert producers == {
-      'model': (pipeline.TRAINER, 'model'),
-      'examples': (pipeline.EXAMPLE_GEN, 'examples'),
-      'pushed_model': (pipeline.PUSHER, 'pushed_model'),
+      'model': (node_ids.TRAINER, 'model'),
+      'examples': (node_ids.EXAMPLE_GEN, 'examples'),
+      'pushed_model': (node_ids.PUSHER, 'pushed_model'),
   }
   assert node.outputs['explanation'].type is artifacts.ModelExplanation
   assert node.exec_properties['split'] == configs.SAMPLE.test_split
   assert node.exec_properties['code_digest'] == pipeline.code_digest(
-      explain_component.PACKAGE_DIR)
+      explain_component.PACKAGE_DIR, pipeline.CONTRACTS_DIR,
+      pipeline.MODELS_DIR)
 
 
 def test_every_explain_knob_reaches_the_component(tmp_path):
-  explain = configs.ExplainConfig(max_embedding_images=123, seed=9,
-                                  integrated_gradients_steps=7)
+  explain = explain_config.ExplainConfig(max_embedding_images=123, seed=9,
+                                         integrated_gradients_steps=7)
   config = dataclasses.replace(configs.SAMPLE, explain=explain)
-  node = _nodes(_build(config, tmp_path))[pipeline.EXPLAINER]
-  knobs = explain_component.parameters(explain)
-  for name, value in knobs.items():
-    assert node.exec_properties[name] == value, name
+  node = _nodes(_build(config, tmp_path))[node_ids.EXPLAINER]
+  received = explain_config.ExplainConfig.from_json(
+      node.exec_properties['config'])
+  assert received == explain
   declared = set(explain_component.ModelExplainer.SPEC_CLASS.PARAMETERS)
-  assert declared == set(knobs) | {'split', 'code_digest'}
+  assert declared == {'config', 'split', 'code_digest'}
 
 
 def test_no_explain_leaves_the_node_out(tmp_path):
   config = configs.for_run('sample', explain=False)
   assert not config.explain.enabled
-  assert pipeline.EXPLAINER not in _nodes(_build(config, tmp_path))
+  assert node_ids.EXPLAINER not in _nodes(_build(config, tmp_path))

@@ -3,9 +3,7 @@ the explanation.json contract and the stage's config. Fast: no model."""
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import io  # pylint: disable=g-import-not-at-top
+import io
 import math
 
 from google.protobuf import text_format
@@ -19,19 +17,21 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 from components.explain import embeddings as embeddings_lib
+from components.explain import config as explain_config
 from components.explain import examples as examples_lib
-from components.explain import explanation
+from components.contracts import explanation
 from components.explain import maps
 from components.explain import projector
 from components.explain import served_model
 from models import features
-from models import test_utils
+from tests import example_data
 from pipeline import configs
+from components.contracts import metric_names
 
 
 def _faces_and_embedded(n: int, dims: int = 7, seed: int = 0):
   rng = np.random.default_rng(seed)
-  jpegs = [test_utils.random_jpeg(rng) for _ in range(n)]
+  jpegs = [example_data.random_jpeg(rng) for _ in range(n)]
   male = rng.integers(0, 2, n)
   young = rng.integers(0, 2, n)
   faces = examples_lib.Faces([f'{i + 1:06d}.jpg' for i in range(n)], jpegs,
@@ -157,6 +157,17 @@ def test_unknown_labels_are_written_as_unknown():
   assert row['cohort'] == 'unknown'
 
 
+def test_predictions_use_the_evaluators_decision_threshold():
+  threshold = metric_names.DECISION_THRESHOLD
+  embedded = embeddings_lib.Embedded(
+      vectors=np.zeros((3, 2), np.float32),
+      probabilities={'Male': np.array([threshold - 1e-3, threshold,
+                                       threshold + 1e-3], np.float32)})
+  # TFMA's BinaryAccuracy counts a prediction as positive above the
+  # threshold, not at it.
+  assert embedded.predicted('Male').tolist() == [0, 0, 1]
+
+
 # ------------------------------------------------------------------ maps
 
 
@@ -198,12 +209,12 @@ def test_reservoir_sample_is_uniform_seeded_and_ordered():
 
 
 def test_read_faces_from_gzip_tfrecords(tmp_path):
-  examples = test_utils.raw_examples(7, seed=2)
+  examples = example_data.raw_examples(7, seed=2)
   for i, e in enumerate(examples):
     e[features.IMAGE_ID_KEY] = [f'{i:06d}.jpg'.encode()]
   del examples[3][features.IMAGE_ID_KEY]
   del examples[4][features.YOUNG_KEY]
-  test_utils.write_gzip_tfrecord(str(tmp_path / 'test' / 'a.gz'), examples)
+  example_data.write_gzip_tfrecord(str(tmp_path / 'test' / 'a.gz'), examples)
   files = examples_lib.list_files([str(tmp_path / 'test')])
   faces, total = examples_lib.read_faces(files, max_images=100, seed=0)
   assert total == 7 and len(faces) == 7
@@ -217,7 +228,7 @@ def test_read_faces_from_gzip_tfrecords(tmp_path):
 
 
 def test_non_jpeg_images_are_converted_for_the_serving_preprocessing():
-  jpeg = test_utils.random_jpeg(np.random.default_rng(0), 20, 30)
+  jpeg = example_data.random_jpeg(np.random.default_rng(0), 20, 30)
   assert examples_lib.as_jpeg(jpeg) is jpeg
   png = io.BytesIO()
   Image.open(io.BytesIO(jpeg)).save(png, 'PNG')
@@ -273,31 +284,26 @@ def test_explanation_contract(tmp_path):
     with pytest.raises(ValueError):
       explanation.validate(document)
   with pytest.raises(ValueError, match='missing'):
-    explanation.write_explanation(
+    explanation.write(
         str(tmp_path), model_uri='/m', pushed=True, seconds=1.0,
         figures=[explanation.FigureEntry('maps/none.png', 'Saliency', 't',
                                          'c')])
   (tmp_path / 'maps').mkdir()
   (tmp_path / 'maps' / 'a.png').write_bytes(b'png')
-  written = explanation.write_explanation(
+  written = explanation.write(
       str(tmp_path), model_uri='/m', pushed=True, seconds=1.0,
       figures=[explanation.FigureEntry('maps/a.png', 'Latent space', 't',
                                        'c')], extra_key=3)
-  assert explanation.load_explanation(str(tmp_path)) == written
+  assert explanation.read_document(str(tmp_path)) == written
   assert written['extra_key'] == 3
 
 
-def test_decision_threshold_is_the_evaluators():
-  from pipeline import eval_config  # pylint: disable=g-import-not-at-top
-  assert embeddings_lib.DECISION_THRESHOLD == eval_config.DECISION_THRESHOLD
-
-
 def test_explain_config_checks_its_knobs():
-  configs.ExplainConfig()
+  explain_config.ExplainConfig()
   with pytest.raises(ValueError):
-    configs.ExplainConfig(max_embedding_images=0)
+    explain_config.ExplainConfig(max_embedding_images=0)
   with pytest.raises(ValueError):
-    configs.ExplainConfig(tsne_iterations=100)
+    explain_config.ExplainConfig(tsne_iterations=100)
   with pytest.raises(ValueError):
-    configs.ExplainConfig(saliency_images_per_cohort=-1)
+    explain_config.ExplainConfig(saliency_images_per_cohort=-1)
   assert configs.CELEBA.explain.max_embedding_images == 20_000

@@ -10,9 +10,7 @@ also drives the whole stage (`run.explain_examples`) and the command line.
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import io  # pylint: disable=g-import-not-at-top
+import io
 
 import numpy as np
 from PIL import Image
@@ -22,16 +20,16 @@ import tf_keras
 
 from components.explain import __main__ as cli
 from components.explain import embeddings as embeddings_lib
+from components.explain import config as explain_config
 from components.explain import examples as examples_lib
-from components.explain import explanation
+from components.contracts import explanation
 from components.explain import projector
 from components.explain import run
 from components.explain import saliency
 from components.explain import served_model
 from models import features
 from models import signatures
-from models import test_utils
-from pipeline import configs
+from tests import example_data
 
 SIZE = 32          # network input
 PHOTO = 64         # generated JPEG side; transform_jpeg resizes to SIZE
@@ -195,8 +193,8 @@ def tiny(tmp_path_factory):
   """(exported model dir, test jpegs, male, young); trains in seconds."""
   tf_keras.utils.set_random_seed(3)
   tmp = tmp_path_factory.mktemp('tiny')
-  output = test_utils.build_transform_output(
-      test_utils.raw_examples(4, seed=1), SIZE, str(tmp / 'tft'))
+  output = example_data.build_transform_output(
+      example_data.raw_examples(4, seed=1), SIZE, str(tmp / 'tft'))
   layer = output.transform_features_layer()
   jpegs, male, young = _photos(600, seed=0)
   pixels = layer({features.IMAGE_KEY: tf.reshape(tf.constant(jpegs), [-1, 1])})[
@@ -249,7 +247,7 @@ def _write_examples(path: str, jpegs, male, young) -> str:
       f'{i:06d}.jpg'.encode()], features.MALE_KEY: [int(m)],
                features.YOUNG_KEY: [int(y)]}
               for i, (j, m, y) in enumerate(zip(jpegs, male, young))]
-  return test_utils.write_gzip_tfrecord(path, examples)
+  return example_data.write_gzip_tfrecord(path, examples)
 
 
 def test_the_whole_stage_on_the_tiny_model(tiny, tmp_path):
@@ -257,13 +255,13 @@ def test_the_whole_stage_on_the_tiny_model(tiny, tmp_path):
   files = [_write_examples(str(tmp_path / 'test' / 'data.gz'), jpegs, male,
                            young)]
   out = str(tmp_path / 'explained')
-  config = configs.ExplainConfig(max_embedding_images=40, tsne_max_images=30,
-                                 tsne_iterations=250,
-                                 saliency_images_per_cohort=1,
-                                 saliency_average_images_per_cohort=2,
-                                 integrated_gradients_steps=8)
+  config = explain_config.ExplainConfig(max_embedding_images=40,
+                                        tsne_max_images=30, tsne_iterations=250,
+                                        saliency_images_per_cohort=1,
+                                        saliency_average_images_per_cohort=2,
+                                        integrated_gradients_steps=8)
   document = run.explain_examples(model_dir, files, out, config, pushed=True)
-  assert document == explanation.load_explanation(out)
+  assert document == explanation.read_document(out)
   assert document['pushed'] is True
   assert document['model_uri'].endswith('1700000000')  # the latest push
   assert document['num_examples'] == 48 and document['num_embedded'] == 40
@@ -297,8 +295,9 @@ def test_command_line_saliency_on_image_files(tiny, tmp_path, capsys):
   Image.open(io.BytesIO(jpegs[1])).save(png)
   out = tmp_path / 'out'
   assert cli.main(['saliency', '--model', model_dir, '--image', str(jpeg),
-                   str(png), '--output_dir', str(out), '--steps', '4']) == 0
-  document = explanation.load_explanation(str(out))
+                   str(png), '--output_dir', str(out),
+                   '--integrated_gradients_steps', '4']) == 0
+  document = explanation.read_document(str(out))
   assert [f['file'] for f in document['figures']] == [
       'saliency/saliency_face_jpg.png', 'saliency/saliency_other_png.png']
   assert document['saliency']['steps'] == 4
@@ -313,13 +312,13 @@ def test_command_line_embeddings_and_errors(tiny, tmp_path, capsys):
   out = tmp_path / 'out'
   assert cli.main(['embeddings', '--model', model_dir, '--examples',
                    str(tmp_path / 'data' / '*.gz'), '--output_dir', str(out),
-                   '--steps', '4', '--average_images_per_cohort', '0',
-                   '--images_per_cohort', '1']) == 0
-  document = explanation.load_explanation(str(out))
+                   '--integrated_gradients_steps', '4',
+                   '--saliency_average_images_per_cohort', '0',
+                   '--saliency_images_per_cohort', '1']) == 0
+  document = explanation.read_document(str(out))
   assert document['num_embedded'] == 12
   assert 'tensorboard --logdir' in capsys.readouterr().out
   assert cli.main(['saliency', '--model', str(tmp_path / 'nothing'),
                    '--image', str(tmp_path / 'x.jpg'), '--output_dir',
                    str(out)]) == 2
   assert 'no SavedModel' in capsys.readouterr().err
-

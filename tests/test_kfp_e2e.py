@@ -20,12 +20,9 @@ Dockerfile copies the checkout there). The pipeline root, data root and
 serving folder are local folders under pytest's tmp, compiled in as such.
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import concurrent.futures  # pylint: disable=g-import-not-at-top
+import concurrent.futures
 import glob
+import os
 import threading
 import time
 from typing import Dict, List, Tuple
@@ -35,12 +32,13 @@ import pytest
 import tensorflow as tf
 
 import kubeflow_runner
-from components import local_data
-from components.celeba import testing as celeba_testing
+from components.celeba import local_data
+from components.contracts import evaluation as er
+from components.contracts import node_ids
 from models import features
 from models import signatures
-from models import test_utils
-from pipeline import pipeline
+from tests import celeba_files
+from tests import example_data
 from tests import kfp_emulator
 
 pytestmark = pytest.mark.e2e
@@ -63,12 +61,12 @@ GOOD_FLAGS = {kubeflow_runner.KUBEFLOW: MODEL_FLAGS + ['--epochs', '10'],
 WORSE_FLAGS = MODEL_FLAGS + ['--epochs', '1', '--steps_per_epoch', '1',
                              '--no_explain']
 
-DATA_TASKS = (pipeline.CURATED_SCHEMA, pipeline.EXAMPLE_GEN,
-              pipeline.STATISTICS_GEN, pipeline.DATA_REPORT,
-              pipeline.SCHEMA_GEN, pipeline.EXAMPLE_VALIDATOR,
-              pipeline.DATA_GATE, pipeline.TRANSFORM)
-MODEL_TASKS = (pipeline.TRAINER, pipeline.SERVED_BASELINE, pipeline.EVALUATOR,
-               pipeline.PUSHER, pipeline.SLICE_REPORT)
+DATA_TASKS = (node_ids.CURATED_SCHEMA, node_ids.EXAMPLE_GEN,
+              node_ids.STATISTICS_GEN, node_ids.DATA_REPORT,
+              node_ids.SCHEMA_GEN, node_ids.EXAMPLE_VALIDATOR,
+              node_ids.DATA_GATE, node_ids.TRANSFORM)
+MODEL_TASKS = (node_ids.TRAINER, node_ids.SERVED_BASELINE, node_ids.EVALUATOR,
+               node_ids.PUSHER, node_ids.SLICE_REPORT)
 
 
 @pytest.fixture(scope='module')
@@ -170,15 +168,12 @@ def _serving_dir(executions, platform) -> str:
 
 
 def _evaluation(run: kfp_emulator.RunResult):
-  # pylint: disable=g-import-not-at-top
-  from components import evaluation_results as er
-  from components.baseline import record
-  uri = run.uri(pipeline.EVALUATOR, 'evaluation')
-  return er.load_evaluation(uri), record.read(uri)
+  evaluation = er.load_evaluation(run.uri(node_ids.EVALUATOR, 'evaluation'))
+  return evaluation, evaluation.baseline_record
 
 
 def _report(run: kfp_emulator.RunResult) -> str:
-  folder = run.uri(pipeline.SLICE_REPORT, 'report')
+  folder = run.uri(node_ids.SLICE_REPORT, 'report')
   assert os.path.getsize(os.path.join(folder, 'report.html')) > 10_000
   with open(os.path.join(folder, 'report.md')) as f:
     return f.read()
@@ -189,7 +184,7 @@ def _report(run: kfp_emulator.RunResult) -> str:
 
 def test_every_task_of_the_package_succeeds(executions, platform):
   run = _good(executions, platform)
-  explainer = ((pipeline.EXPLAINER,)
+  explainer = ((node_ids.EXPLAINER,)
                if platform == kubeflow_runner.KUBEFLOW else ())
   assert set(run.tasks) == set(DATA_TASKS + MODEL_TASKS + explainer)
   for name, task in run.tasks.items():
@@ -200,7 +195,7 @@ def test_every_task_of_the_package_succeeds(executions, platform):
 
 def test_inputs_arrived_as_each_backend_sends_them(executions, platform):
   run = _good(executions, platform)
-  evaluator = run.tasks[pipeline.EVALUATOR]
+  evaluator = run.tasks[node_ids.EVALUATOR]
   inputs = evaluator.executor_input['inputs']['artifacts']
   types = {name: a['artifacts'][0]['type'] for name, a in inputs.items()}
   with open(evaluator.log_path) as f:
@@ -218,7 +213,7 @@ def test_inputs_arrived_as_each_backend_sends_them(executions, platform):
 def test_first_run_has_no_baseline_and_says_so(executions, platform):
   run = _good(executions, platform)
   serving_dir = _serving_dir(executions, platform)
-  baseline = run.metadata(pipeline.SERVED_BASELINE, 'baseline_model')
+  baseline = run.metadata(node_ids.SERVED_BASELINE, 'baseline_model')
   assert baseline['served'] == 0.0  # an int, back from the store as a double
   assert isinstance(baseline['served'], float)
   evaluation, record = _evaluation(run)
@@ -235,14 +230,14 @@ def test_first_run_has_no_baseline_and_says_so(executions, platform):
 
 def test_the_pushed_model_loads_and_predicts(executions, platform, data_root):
   run = _good(executions, platform)
-  pushed = run.metadata(pipeline.PUSHER, 'pushed_model')
+  pushed = run.metadata(node_ids.PUSHER, 'pushed_model')
   assert pushed['pushed'] == 1.0
   (version,) = glob.glob(os.path.join(_serving_dir(executions, platform), '*'))
   assert pushed['pushed_destination'] == version
   serve = tf.saved_model.load(version).signatures[signatures.SERVING_DEFAULT]
-  rows = list(celeba_testing.read_examples(data_root)['test'].values())[:16]
+  rows = list(celeba_files.read_examples(data_root)['test'].values())[:16]
   out = serve(examples=tf.constant([
-      test_utils.serialize({features.IMAGE_KEY: [r['image']]}) for r in rows]))
+      example_data.serialize({features.IMAGE_KEY: [r['image']]}) for r in rows]))
   for label in features.LABEL_KEYS:
     values = out[label].numpy().ravel()
     assert values.shape == (len(rows),)
@@ -252,7 +247,7 @@ def test_the_pushed_model_loads_and_predicts(executions, platform, data_root):
 
 def test_the_explainer_reads_the_push_as_kfp_hands_it_over(executions):
   run = _good(executions, kubeflow_runner.KUBEFLOW)
-  explanation = run.metadata(pipeline.EXPLAINER, 'explanation')
+  explanation = run.metadata(node_ids.EXPLAINER, 'explanation')
   assert explanation['pushed'] == 1.0
   assert explanation['num_figures'] > 0
   report = _report(run)
@@ -274,8 +269,8 @@ def test_worse_model_reuses_the_data_tasks_and_reruns_the_rest(executions,
 
 def test_worse_model_is_judged_against_the_served_one(executions, platform):
   good, run = _good(executions, platform), _worse(executions, platform)
-  served = good.metadata(pipeline.PUSHER, 'pushed_model')['pushed_destination']
-  baseline = run.metadata(pipeline.SERVED_BASELINE, 'baseline_model')
+  served = good.metadata(node_ids.PUSHER, 'pushed_model')['pushed_destination']
+  baseline = run.metadata(node_ids.SERVED_BASELINE, 'baseline_model')
   assert baseline['served'] == 1.0
   assert baseline['served_uri'] == served
   evaluation, record = _evaluation(run)
@@ -284,15 +279,15 @@ def test_worse_model_is_judged_against_the_served_one(executions, platform):
   changes = [f for f in evaluation.failures if f.is_diff]
   assert changes, evaluation.failures
   assert evaluation.validation_ok is False
-  blessing = run.metadata(pipeline.EVALUATOR, 'blessing')
+  blessing = run.metadata(node_ids.EVALUATOR, 'blessing')
   assert blessing['blessed'] == 0.0
 
 
 def test_worse_model_is_not_pushed_and_the_report_says_why(executions,
                                                            platform):
   good, run = _good(executions, platform), _worse(executions, platform)
-  assert run.metadata(pipeline.PUSHER, 'pushed_model')['pushed'] == 0.0
-  served = good.metadata(pipeline.PUSHER, 'pushed_model')['pushed_destination']
+  assert run.metadata(node_ids.PUSHER, 'pushed_model')['pushed'] == 0.0
+  served = good.metadata(node_ids.PUSHER, 'pushed_model')['pushed_destination']
   assert glob.glob(os.path.join(_serving_dir(executions, platform), '*')) == [
       served]
   report = _report(run)

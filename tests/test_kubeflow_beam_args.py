@@ -11,7 +11,13 @@ SETUP = '/pipeline/setup.py'
 def test_direct_runner_is_the_local_runners_args():
   for workers in (1, 2, 0):
     assert beam_args.beam_pipeline_args(beam_args.BeamOptions(
-        direct_num_workers=workers)) == configs.local_beam_args(workers)
+        direct_num_workers=workers)) == configs.local_beam_args(
+            workers, setup_file=None)
+    # The image's setup.py, named so TFX builds no sdist of itself per step.
+    assert beam_args.beam_pipeline_args(beam_args.BeamOptions(
+        direct_num_workers=workers, setup_file=SETUP)) == (
+            configs.local_beam_args(workers, setup_file=None) +
+            [f'--setup_file={SETUP}'])
 
 
 def test_dataflow():

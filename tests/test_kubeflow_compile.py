@@ -10,9 +10,7 @@ server and Vertex validate against.
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import json  # pylint: disable=g-import-not-at-top
+import json
 import re
 from typing import Dict, List, Set
 
@@ -24,15 +22,18 @@ from tfx.dsl.components.base import base_component
 from tfx.utils import import_utils
 
 import kubeflow_runner
+from components.contracts import local_layout
 from pipeline import configs
 from pipeline import kubeflow_spec
 from pipeline import pipeline
+from components.contracts import node_ids
 
 IMAGE = 'registry.example.com/celeba-tfx:test'
 DATA_ROOT = 's3://bucket/celeba/tfrecords'
 GCS_ROOT = 'gs://bucket/celeba/root'
 KFP_DIRECT_ARGS = ['--direct_running_mode=multi_processing',
-                   '--direct_num_workers=2']
+                   '--direct_num_workers=2',
+                   f'--setup_file={kubeflow_runner.IMAGE_SETUP_FILE}']
 
 
 def _compile(argv: List[str]) -> str:
@@ -88,7 +89,7 @@ def spec(request, compiled) -> Dict[str, object]:
 
 def _local_dag():
   """The DAG local_runner.py builds, with its default configuration."""
-  paths = configs.local_paths('/tmp/unused-output-root')
+  paths = local_layout.local_paths('/tmp/unused-output-root')
   return pipeline.create_pipeline(
       configs.for_run(), data_root='/tmp/unused-data',
       pipeline_root=paths.pipeline_root, serving_dir=paths.serving_dir,
@@ -134,8 +135,10 @@ def test_name_satisfies_kfp_rule(spec):
                                   'x' * 129, ''])
 def test_bad_pipeline_names_are_refused(tmp_path, name, capsys):
   code = kubeflow_runner.main([
-      '--image', IMAGE, '--pipeline_root', 'gs://b/r', '--data_root', 'gs://b/d',
-      f'--pipeline_name={name}', '--output_file', str(tmp_path / 'p.yaml')])
+      '--image', IMAGE, '--pipeline_root', 'gs://b/r', '--data_root',
+      'gs://b/d', f'--pipeline_name={name}', '--output_file',
+      str(tmp_path / 'p.yaml')
+  ])
   assert code == 2
   assert 'pipeline name' in capsys.readouterr().err
   assert not os.listdir(tmp_path)
@@ -149,10 +152,10 @@ def test_both_have_every_node_of_the_local_dag_with_its_dependencies(spec):
     assert _task_dependencies(tasks[node_id]) == {
         n.id for n in node.upstream_nodes}, node_id
   # The baseline is an ordinary task between the Trainer and the Evaluator.
-  assert _task_dependencies(tasks[pipeline.SERVED_BASELINE]) == {
-      pipeline.TRAINER}
-  assert _task_dependencies(tasks[pipeline.EVALUATOR]) == {
-      pipeline.EXAMPLE_GEN, pipeline.TRAINER, pipeline.SERVED_BASELINE}
+  assert _task_dependencies(tasks[node_ids.SERVED_BASELINE]) == {
+      node_ids.TRAINER}
+  assert _task_dependencies(tasks[node_ids.EVALUATOR]) == {
+      node_ids.EXAMPLE_GEN, node_ids.TRAINER, node_ids.SERVED_BASELINE}
 
 
 def test_packages_have_only_executors_kfp_runs(spec):
@@ -164,7 +167,7 @@ def test_packages_have_only_executors_kfp_runs(spec):
 def test_the_served_baseline_alone_is_never_cached(spec):
   """It reads the serving folder, which KFP's cache key does not cover."""
   for name, task in spec['root']['dag']['tasks'].items():
-    expected = name != pipeline.SERVED_BASELINE
+    expected = name != node_ids.SERVED_BASELINE
     assert task.get('cachingOptions', {}).get('enableCache', False) == (
         expected), name
 
@@ -196,11 +199,11 @@ def test_beam_args_reach_every_container(compiled):
   them as beam_pipeline_args (kubeflow_v2_run_executor's unknown flags)."""
   for label, container in kubeflow_spec.container_executors(
       compiled['kfp']).items():
-    assert container['args'][-2:] == KFP_DIRECT_ARGS, label
+    assert container['args'][-3:] == KFP_DIRECT_ARGS, label
   example_gen = compiled['kfp']['deploymentSpec']['executors'][
-      f'{pipeline.EXAMPLE_GEN}_executor']['container']
+      f'{node_ids.EXAMPLE_GEN}_executor']['container']
   # ImportExampleGen's driver runs as a pre-cache-check hook with the same args.
-  assert example_gen['lifecycle']['preCacheCheck']['args'][-2:] == (
+  assert example_gen['lifecycle']['preCacheCheck']['args'][-3:] == (
       KFP_DIRECT_ARGS)
   dataflow = [
       '--runner=DataflowRunner', '--project=proj', '--region=us-central1',
@@ -222,18 +225,18 @@ def test_pipeline_root_is_where_kfp_and_vertex_read_it(compiled):
 
 def test_serving_dir_and_data_root_default_under_the_right_roots(compiled):
   tasks = compiled['vertex']['root']['dag']['tasks']
-  pusher = tasks[pipeline.PUSHER]['inputs']['parameters']
+  pusher = tasks[node_ids.PUSHER]['inputs']['parameters']
   destination = json.loads(
       pusher['push_destination']['runtimeValue']['constant'])
   assert destination['filesystem']['base_directory'] == (
       f'{GCS_ROOT}/serving_model')
-  example_gen = tasks[pipeline.EXAMPLE_GEN]['inputs']['parameters']
+  example_gen = tasks[node_ids.EXAMPLE_GEN]['inputs']['parameters']
   assert example_gen['input_base']['runtimeValue']['constant'] == (
       'gs://bucket/data')
 
 
 def test_schema_is_read_from_inside_the_image(spec):
-  params = spec['root']['dag']['tasks'][pipeline.CURATED_SCHEMA]['inputs'][
+  params = spec['root']['dag']['tasks'][node_ids.CURATED_SCHEMA]['inputs'][
       'parameters']
   assert params['schema_file']['runtimeValue']['constant'] == (
       kubeflow_runner.IMAGE_SCHEMA_FILE)
@@ -252,9 +255,9 @@ def test_code_is_referenced_by_import_path_not_uploaded(spec):
     return tasks[task]['inputs']['parameters'][name]['runtimeValue'][
         'constant']
 
-  assert constant(pipeline.TRANSFORM, 'preprocessing_fn') == (
+  assert constant(node_ids.TRANSFORM, 'preprocessing_fn') == (
       pipeline.PREPROCESSING_FN)
-  assert constant(pipeline.TRAINER, 'run_fn') == pipeline.RUN_FN
+  assert constant(node_ids.TRAINER, 'run_fn') == pipeline.RUN_FN
   text = json.dumps(spec)
   assert 'module_file' not in text and 'module_path' not in text
   assert '.whl' not in text
@@ -264,13 +267,13 @@ def test_trainer_alone_requests_the_gpu(compiled):
   for name in ('kfp', 'vertex'):
     for label, container in kubeflow_spec.container_executors(
         compiled[name]).items():
-      if label != f'{pipeline.TRAINER}_executor':
+      if label != f'{node_ids.TRAINER}_executor':
         assert 'resources' not in container, (name, label)
   assert 'resources' not in kubeflow_spec.container_executors(compiled['kfp'])[
-      f'{pipeline.TRAINER}_executor']
+      f'{node_ids.TRAINER}_executor']
   resources = json_format.ParseDict(
       kubeflow_spec.container_executors(compiled['vertex'])[
-          f'{pipeline.TRAINER}_executor']['resources'],
+          f'{node_ids.TRAINER}_executor']['resources'],
       kubeflow_spec.ResourceSpec())
   assert resources.accelerator.type == 'NVIDIA_L4'
   assert resources.accelerator.count == 2
@@ -279,7 +282,7 @@ def test_trainer_alone_requests_the_gpu(compiled):
 
 
 def test_trainer_gets_the_distribution_strategy(compiled):
-  params = compiled['vertex']['root']['dag']['tasks'][pipeline.TRAINER][
+  params = compiled['vertex']['root']['dag']['tasks'][node_ids.TRAINER][
       'inputs']['parameters']
   custom = json.loads(params['custom_config']['runtimeValue']['constant'])
   from models import model as model_module  # pylint: disable=g-import-not-at-top
@@ -292,8 +295,9 @@ def test_trainer_gets_the_distribution_strategy(compiled):
 def test_multi_worker_is_refused_with_a_reason(capsys):
   with pytest.raises(SystemExit):
     kubeflow_runner.parse_args([
-        '--image', IMAGE, '--pipeline_root', 'gs://b/r', '--data_root', 'gs://b/d',
-        '--distribution_strategy', 'multi_worker'])
+        '--image', IMAGE, '--pipeline_root', 'gs://b/r', '--data_root',
+        'gs://b/d', '--distribution_strategy', 'multi_worker'
+    ])
   assert 'multi_worker' in capsys.readouterr().err
 
 

@@ -16,9 +16,7 @@ every task of both packages this way (tests/kfp_emulator.py).
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import json  # pylint: disable=g-import-not-at-top
+import json
 import subprocess
 import sys
 from typing import Dict, List
@@ -30,8 +28,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2
 import kubeflow_runner
 import schema as schema_package
 from components import data_validation_gate
-from pipeline import kubeflow_spec
-from pipeline import pipeline
+from components.contracts import node_ids
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -91,10 +88,11 @@ def _launch(spec: Dict[str, object], task_name: str, root: str,
                           text=True, stdin=subprocess.DEVNULL)
 
 
-def test_compiled_steps_run_through_the_tfx_container_entrypoint(spec, tmp_path):
+def test_compiled_steps_run_through_the_tfx_container_entrypoint(
+    spec, tmp_path):
   # The curated schema step (ImportSchemaGen), which must succeed.
   schema_step = _launch(
-      spec, pipeline.CURATED_SCHEMA, str(tmp_path), {},
+      spec, node_ids.CURATED_SCHEMA, str(tmp_path), {},
       parameter_overrides={'schema_file': schema_package.SCHEMA_FILE})
   # The data gate, a Python-function component of this package, given
   # anomalies: it must fail, naming them.
@@ -105,18 +103,18 @@ def test_compiled_steps_run_through_the_tfx_container_entrypoint(spec, tmp_path)
   (anomalies_uri / 'Split-train' / data_validation_gate.ANOMALIES_FILE
    ).write_bytes(anomalies.SerializeToString())
   gate_step = _launch(
-      spec, pipeline.DATA_GATE, str(tmp_path),
+      spec, node_ids.DATA_GATE, str(tmp_path),
       {'anomalies': dict(uri=str(anomalies_uri),
                          metadata={'split_names': '["train"]'})})
 
   out, err = schema_step.communicate(timeout=600)
   assert schema_step.returncode == 0, err[-4000:]
-  assert (tmp_path / pipeline.CURATED_SCHEMA / 'schema' /
+  assert (tmp_path / node_ids.CURATED_SCHEMA / 'schema' /
           'schema.pbtxt').read_text() == open(schema_package.SCHEMA_FILE).read()
   executor_output = json.loads(
-      (tmp_path / pipeline.CURATED_SCHEMA / 'executor_output.json').read_text())
+      (tmp_path / node_ids.CURATED_SCHEMA / 'executor_output.json').read_text())
   assert executor_output['artifacts']['schema']['artifacts'][0]['uri'] == str(
-      tmp_path / pipeline.CURATED_SCHEMA / 'schema')
+      tmp_path / node_ids.CURATED_SCHEMA / 'schema')
 
   out, err = gate_step.communicate(timeout=600)
   assert gate_step.returncode != 0

@@ -130,10 +130,11 @@ def test_the_package_is_copied_where_the_compiled_pipeline_looks():
     assert not _ignored(relative), relative
 
 
-@pytest.mark.parametrize('path', ['setup.py', 'README.md', 'constraints.txt',
-                                  'schema/schema.pbtxt', 'models/model.py',
-                                  'components/__init__.py', 'pipeline/configs.py',
-                                  'pipeline/kfp_entrypoint.py'])
+@pytest.mark.parametrize('path', [
+    'setup.py', 'README.md', 'constraints.txt', 'schema/schema.pbtxt',
+    'models/model.py', 'components/__init__.py', 'pipeline/configs.py',
+    'pipeline/kfp_entrypoint.py'
+])
 def test_build_context_keeps_what_pip_install_needs(path):
   # setup.py reads README.md; pip install needs constraints.txt.
   assert os.path.exists(os.path.join(REPO, path))

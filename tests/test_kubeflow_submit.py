@@ -7,11 +7,7 @@ the real library and checked against the API's own message types
 nothing leaves the machine.
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import json  # pylint: disable=g-import-not-at-top
+import json
 import re
 from typing import Dict, List
 
@@ -23,7 +19,7 @@ from google.cloud.aiplatform.utils import gcs_utils
 from google.protobuf import json_format
 
 import kubeflow_runner
-from pipeline import pipeline
+from components.contracts import node_ids
 from pipeline import vertex_submit
 
 ROOT = 'gs://bucket/celeba/root'
@@ -49,7 +45,8 @@ class RecordingClient:
 def offline(monkeypatch):
   """No bucket creation, no Application Default Credentials lookup."""
   monkeypatch.setattr(
-      gcs_utils, 'create_gcs_bucket_for_pipeline_artifacts_if_it_does_not_exist',
+      gcs_utils,
+      'create_gcs_bucket_for_pipeline_artifacts_if_it_does_not_exist',
       lambda **kwargs: None)
   monkeypatch.setattr(google.auth, 'default', lambda *a, **k: (
       auth_credentials.AnonymousCredentials(), PROJECT))
@@ -74,7 +71,8 @@ def _submit(package: str, **kwargs) -> Dict[str, object]:
       credentials=auth_credentials.AnonymousCredentials(), **kwargs)
   client = RecordingClient()
   job.api_client = client
-  vertex_submit.submit(job, service_account='runner@my-project.iam.gserviceaccount.com')
+  vertex_submit.submit(
+      job, service_account='runner@my-project.iam.gserviceaccount.com')
   assert len(client.calls) == 1
   return client.calls[0]
 
@@ -106,13 +104,15 @@ def test_request_matches_the_documented_api(packages, ext):
     assert {'name': 'TF_USE_LEGACY_KERAS', 'value': '1'} in container['env']
   # The baseline is the served model, found by an ordinary container task;
   # no resolver executors, so the same package shape runs on KFP 2.x.
-  assert pipeline.SERVED_BASELINE in spec['root']['dag']['tasks']
+  assert node_ids.SERVED_BASELINE in spec['root']['dag']['tasks']
   assert not any('resolver' in e for e in spec['deploymentSpec'][
       'executors'].values())
 
 
 def test_both_package_formats_make_the_same_request(packages):
-  requests = [_submit(packages[ext])['pipeline_job'] for ext in ('json', 'yaml')]
+  requests = [
+      _submit(packages[ext])['pipeline_job'] for ext in ('json', 'yaml')
+  ]
   specs = [json.dumps(json_format.MessageToDict(
       aiplatform_v1.PipelineJob.pb(r))['pipelineSpec'], sort_keys=True)
            for r in requests]

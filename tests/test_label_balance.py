@@ -3,7 +3,7 @@
 import pytest
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from components import label_balance
+from components.contracts import label_balance
 from models import features
 
 

@@ -5,9 +5,7 @@ import json
 import os
 import shutil
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import pytest  # pylint: disable=g-import-not-at-top
+import pytest
 import tensorflow_data_validation as tfdv
 import tensorflow_model_analysis as tfma
 
@@ -18,6 +16,7 @@ from models import features
 from pipeline import configs
 from pipeline import eval_config
 from pipeline import pipeline
+from components.contracts import node_ids
 
 
 def _dag(config=configs.SAMPLE):
@@ -31,21 +30,24 @@ def _nodes(dag):
 
 def test_dag_has_every_stage_in_order():
   nodes = _nodes(_dag())
-  for node_id in (pipeline.EXAMPLE_GEN, pipeline.STATISTICS_GEN,
-                  pipeline.DATA_REPORT, pipeline.SCHEMA_GEN,
-                  pipeline.CURATED_SCHEMA, pipeline.EXAMPLE_VALIDATOR,
-                  pipeline.DATA_GATE, pipeline.TRANSFORM, pipeline.TRAINER,
-                  pipeline.SERVED_BASELINE, pipeline.EVALUATOR,
-                  pipeline.PUSHER):
+  for node_id in (node_ids.EXAMPLE_GEN, node_ids.STATISTICS_GEN,
+                  node_ids.DATA_REPORT, node_ids.SCHEMA_GEN,
+                  node_ids.CURATED_SCHEMA, node_ids.EXAMPLE_VALIDATOR,
+                  node_ids.DATA_GATE, node_ids.TRANSFORM, node_ids.TRAINER,
+                  node_ids.SERVED_BASELINE, node_ids.EVALUATOR,
+                  node_ids.PUSHER):
     assert node_id in nodes
   # Nothing trains before the data gate has passed.
-  assert pipeline.DATA_GATE in {n.id for n in nodes[pipeline.TRANSFORM].upstream_nodes}
-  assert pipeline.TRAINER in {
-      n.id for n in nodes[pipeline.SERVED_BASELINE].upstream_nodes}
+  assert node_ids.DATA_GATE in {
+      n.id for n in nodes[node_ids.TRANSFORM].upstream_nodes
+  }
+  assert node_ids.TRAINER in {
+      n.id for n in nodes[node_ids.SERVED_BASELINE].upstream_nodes
+  }
 
 
 def test_transform_streams_instead_of_materializing():
-  transform = _nodes(_dag())[pipeline.TRANSFORM]
+  transform = _nodes(_dag())[node_ids.TRANSFORM]
   props = transform.exec_properties
   # materialize=False: no transformed_examples output at all.
   assert 'transformed_examples' not in transform.outputs
@@ -59,15 +61,15 @@ def test_transform_streams_instead_of_materializing():
 def test_statistics_treat_the_image_as_bytes():
   """StatisticsGen reads the curated schema, where `image` has an
   image_domain: TFDV then keeps byte sizes, not every distinct JPEG."""
-  statistics_gen = _nodes(_dag())[pipeline.STATISTICS_GEN]
-  assert pipeline.CURATED_SCHEMA in {
+  statistics_gen = _nodes(_dag())[node_ids.STATISTICS_GEN]
+  assert node_ids.CURATED_SCHEMA in {
       n.id for n in statistics_gen.upstream_nodes}
   schema = tfdv.load_schema_text(schema_package.SCHEMA_FILE)
   assert tfdv.get_feature(schema, 'image').HasField('image_domain')
 
 
 def test_trainer_gets_the_model_config_and_the_code_digest():
-  trainer = _nodes(_dag())[pipeline.TRAINER]
+  trainer = _nodes(_dag())[node_ids.TRAINER]
   custom = json.loads(trainer.exec_properties['custom_config'])
   assert custom['model'] == dataclasses.asdict(configs.SAMPLE.model)
   assert custom['code_digest'] == pipeline.code_digest()
@@ -79,7 +81,9 @@ def test_code_digest_follows_the_model_code(tmp_path):
   copy = tmp_path / 'models'
   shutil.copytree(models_dir, copy)
   before = pipeline.code_digest(str(copy))
-  (copy / 'model_test.py').write_text('# tests do not change the model\n')
+  (copy / '__pycache__').mkdir(exist_ok=True)
+  (copy / '__pycache__' / 'losses.cpython-310.pyc').write_bytes(b'compiled')
+  (copy / 'notes.txt').write_text('not code\n')
   assert pipeline.code_digest(str(copy)) == before
   with open(copy / 'losses.py', 'a') as f:
     f.write('\n# a change\n')
@@ -88,20 +92,20 @@ def test_code_digest_follows_the_model_code(tmp_path):
 
 def test_baseline_is_the_served_model_other_than_the_candidate():
   nodes = _nodes(_dag())
-  baseline = nodes[pipeline.SERVED_BASELINE]
+  baseline = nodes[node_ids.SERVED_BASELINE]
   assert isinstance(baseline, served_baseline.ServedBaseline)
   # The Pusher's destination, unless the runner names another folder.
   assert baseline.exec_properties[served_baseline.SOURCE_KEY] == '/serve'
   candidate = baseline.inputs[served_baseline.MODEL_KEY]
-  assert candidate.producer_component_id == pipeline.TRAINER
-  evaluator = nodes[pipeline.EVALUATOR]
+  assert candidate.producer_component_id == node_ids.TRAINER
+  evaluator = nodes[node_ids.EVALUATOR]
   assert isinstance(evaluator, baseline_evaluator.Evaluator)
   assert evaluator.inputs['baseline_model'].producer_component_id == (
-      pipeline.SERVED_BASELINE)
+      node_ids.SERVED_BASELINE)
   other = _nodes(pipeline.create_pipeline(
       configs.SAMPLE, data_root='/data', pipeline_root='/root',
       serving_dir='/serve', baseline_dir='/registry/celeba'))
-  assert other[pipeline.SERVED_BASELINE].exec_properties[
+  assert other[node_ids.SERVED_BASELINE].exec_properties[
       served_baseline.SOURCE_KEY] == '/registry/celeba'
 
 
@@ -145,8 +149,10 @@ def test_local_overrides_and_beam_args():
   assert config.model.epochs == configs.SAMPLE.model.epochs
   assert not config.explain.enabled
   assert configs.local_beam_args(2) == [
-      '--direct_running_mode=multi_processing', '--direct_num_workers=2']
-  assert configs.local_beam_args(1) == ['--direct_num_workers=1']
+      '--direct_running_mode=multi_processing', '--direct_num_workers=2',
+      f'--setup_file={configs.SETUP_FILE}']
+  assert configs.local_beam_args(1, setup_file=None) == [
+      '--direct_num_workers=1']
   with pytest.raises(ValueError):
     configs.for_run('imagenet')
   with pytest.raises(ValueError):

@@ -7,9 +7,7 @@ blessed, and data that must stop the run at ExampleValidator.
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import glob  # pylint: disable=g-import-not-at-top
+import glob
 import json
 import shutil
 
@@ -19,26 +17,26 @@ import tensorflow as tf
 import tensorflow_data_validation as tfdv
 
 from components import data_report
-from components import evaluation_results as er
-from components.celeba import testing as celeba_testing
+from components.contracts import evaluation as er
+from tests import celeba_files
 from models import features
 from models import signatures
-from models import test_utils
-from pipeline import eval_config
-from pipeline import pipeline
-from pipeline import run_results
+from tests import example_data
+from components.contracts import run_results
+from components.contracts import metric_names
+from components.contracts import node_ids
 from tests import pipeline_runs
 
 pytestmark = pytest.mark.e2e
 
-DATA_STAGES = (pipeline.EXAMPLE_GEN, pipeline.STATISTICS_GEN,
-               pipeline.DATA_REPORT, pipeline.SCHEMA_GEN,
-               pipeline.CURATED_SCHEMA, pipeline.EXAMPLE_VALIDATOR,
-               pipeline.DATA_GATE)
-MODEL_STAGES = (pipeline.TRANSFORM, pipeline.TRAINER, pipeline.SERVED_BASELINE,
-                pipeline.EVALUATOR, pipeline.PUSHER,
-                pipeline.EXPLAINER,  # on by default; tests/test_explain_e2e.py
-                pipeline.SLICE_REPORT)
+DATA_STAGES = (node_ids.EXAMPLE_GEN, node_ids.STATISTICS_GEN,
+               node_ids.DATA_REPORT, node_ids.SCHEMA_GEN,
+               node_ids.CURATED_SCHEMA, node_ids.EXAMPLE_VALIDATOR,
+               node_ids.DATA_GATE)
+MODEL_STAGES = (node_ids.TRANSFORM, node_ids.TRAINER, node_ids.SERVED_BASELINE,
+                node_ids.EVALUATOR, node_ids.PUSHER,
+                node_ids.EXPLAINER,  # on by default; tests/test_explain_e2e.py
+                node_ids.SLICE_REPORT)
 
 
 def _run_of(run: pipeline_runs.Run) -> run_results.RunResult:
@@ -47,7 +45,7 @@ def _run_of(run: pipeline_runs.Run) -> run_results.RunResult:
 
 
 def _examples_by_split(data_root):
-  return celeba_testing.read_examples(data_root)
+  return celeba_files.read_examples(data_root)
 
 
 # ------------------------------------------------------------- data stages
@@ -58,7 +56,7 @@ def test_data_stages_are_recorded_in_mlmd(default_run):
   for node_id in DATA_STAGES:
     assert node_id in result.nodes, f'{node_id} has no execution'
     assert result.nodes[node_id].state == 'COMPLETE', node_id
-  stats = result.nodes[pipeline.STATISTICS_GEN].outputs['statistics'][0]
+  stats = result.nodes[node_ids.STATISTICS_GEN].outputs['statistics'][0]
   assert json.loads(stats.properties['split_names'].string_value) == list(
       features.SPLITS)
 
@@ -66,14 +64,14 @@ def test_data_stages_are_recorded_in_mlmd(default_run):
 def test_reported_label_rates_match_the_data(default_run, e2e_data_root):
   """The balance the user sees equals counts made independently here."""
   result = _run_of(default_run)
-  report_dir = result.nodes[pipeline.DATA_REPORT].output_uri('report')
+  report_dir = result.nodes[node_ids.DATA_REPORT].output_uri('report')
   with open(os.path.join(report_dir, data_report.BALANCE_JSON)) as f:
     reported = json.load(f)
   assert os.path.getsize(os.path.join(report_dir,
                                       data_report.STATISTICS_HTML)) > 10_000
   # The JPEGs got byte-size statistics (curated schema's image_domain), not
   # a top-k sketch that would hold every distinct image.
-  stats_uri = result.nodes[pipeline.STATISTICS_GEN].output_uri('statistics')
+  stats_uri = result.nodes[node_ids.STATISTICS_GEN].output_uri('statistics')
   train_stats = tfdv.load_stats_binary(
       os.path.join(stats_uri, 'Split-train', 'FeatureStats.pb'))
   (image_stats,) = [f for f in train_stats.datasets[0].features
@@ -103,12 +101,12 @@ def test_reported_label_rates_match_the_data(default_run, e2e_data_root):
 
 
 def test_broken_data_stops_at_example_validator(tmp_path, e2e_data_root):
-  """Labels outside {0, 1} pass conversion checks elsewhere but not the schema."""
+  """Labels outside {0, 1} pass the converter's checks but not the schema."""
   data = tmp_path / 'broken'
   shutil.copytree(e2e_data_root, data)
-  bad = test_utils.raw_examples(5, seed=3, male=[2, 2, 2, 0, 1],
+  bad = example_data.raw_examples(5, seed=3, male=[2, 2, 2, 0, 1],
                                 young=[1, 1, 1, 1, 1])
-  test_utils.write_gzip_tfrecord(
+  example_data.write_gzip_tfrecord(
       str(data / 'train' / 'zz-bad-00000.tfrecord.gz'), bad)
   run = pipeline_runs.run_local(str(tmp_path / 'out'),
                                 ['--data_dir', str(data), '--preset', 'sample'])
@@ -117,10 +115,10 @@ def test_broken_data_stops_at_example_validator(tmp_path, e2e_data_root):
   assert 'nothing was trained' in run.stderr
   assert 'train:' in run.stderr  # the split is named
   result = _run_of(run)
-  assert result.nodes[pipeline.EXAMPLE_VALIDATOR].state == 'COMPLETE'
-  assert result.nodes[pipeline.DATA_GATE].state == 'FAILED'
-  for node_id in (pipeline.TRANSFORM, pipeline.TRAINER, pipeline.EVALUATOR,
-                  pipeline.PUSHER):
+  assert result.nodes[node_ids.EXAMPLE_VALIDATOR].state == 'COMPLETE'
+  assert result.nodes[node_ids.DATA_GATE].state == 'FAILED'
+  for node_id in (node_ids.TRANSFORM, node_ids.TRAINER, node_ids.EVALUATOR,
+                  node_ids.PUSHER):
     assert node_id not in result.nodes, f'{node_id} ran on broken data'
   assert not os.path.exists(run.serving_dir)
 
@@ -133,7 +131,7 @@ def test_every_stage_ran_and_the_model_was_pushed(default_run):
   for node_id in DATA_STAGES + MODEL_STAGES:
     assert node_id in result.nodes, f'{node_id} has no execution'
     assert result.nodes[node_id].state == 'COMPLETE', node_id
-  pushed = result.nodes[pipeline.PUSHER].outputs['pushed_model'][0]
+  pushed = result.nodes[node_ids.PUSHER].outputs['pushed_model'][0]
   assert pushed.custom_properties['pushed'].int_value == 1
   destination = pushed.custom_properties['pushed_destination'].string_value
   assert destination.startswith(default_run.serving_dir)
@@ -143,7 +141,7 @@ def test_every_stage_ran_and_the_model_was_pushed(default_run):
 
 
 def _evaluation(run: pipeline_runs.Run) -> er.Evaluation:
-  node = _run_of(run).nodes[pipeline.EVALUATOR]
+  node = _run_of(run).nodes[node_ids.EVALUATOR]
   return er.load_evaluation(node.output_uri('evaluation'))
 
 
@@ -155,14 +153,16 @@ def test_per_cohort_metrics_exist(default_run):
   for key in [er.OVERALL] + cohorts:
     for output in features.LABEL_KEYS:
       metrics = candidate[key][output]
-      for name in (eval_config.ACCURACY, eval_config.CROSS_ENTROPY,
-                   eval_config.PRECISION, eval_config.RECALL,
-                   eval_config.FALSE_POSITIVE_RATE,
-                   eval_config.FALSE_NEGATIVE_RATE, eval_config.EXAMPLE_COUNT):
+      for name in (metric_names.ACCURACY, metric_names.CROSS_ENTROPY,
+                   metric_names.PRECISION, metric_names.RECALL,
+                   metric_names.FALSE_POSITIVE_RATE,
+                   metric_names.FALSE_NEGATIVE_RATE,
+                   metric_names.EXAMPLE_COUNT):
         assert name in metrics.values, (key, output, name)
       c = metrics.confusion
-      assert c.tp + c.fp + c.tn + c.fn == metrics.get(eval_config.EXAMPLE_COUNT)
-  assert not np.isnan(candidate[er.OVERALL]['Male'].get(eval_config.AUC))
+      assert c.tp + c.fp + c.tn + c.fn == metrics.get(
+          metric_names.EXAMPLE_COUNT)
+  assert not np.isnan(candidate[er.OVERALL]['Male'].get(metric_names.AUC))
   for output in features.LABEL_KEYS:
     assert f'{output:<7} {"Non-Young x Male":<20}' in default_run.stdout
 
@@ -173,7 +173,7 @@ def test_tfma_cohort_accuracy_equals_the_pushed_models_predictions(
   pushed = sorted(glob.glob(os.path.join(default_run.serving_dir, '*')))[-1]
   serve = tf.saved_model.load(pushed).signatures[signatures.SERVING_DEFAULT]
   rows = list(_examples_by_split(e2e_data_root)['test'].values())
-  serialized = [test_utils.serialize(
+  serialized = [example_data.serialize(
       {features.IMAGE_KEY: [r['image']]}) for r in rows]
   predictions = {label: [] for label in features.LABEL_KEYS}
   for start in range(0, len(serialized), 64):
@@ -186,12 +186,12 @@ def test_tfma_cohort_accuracy_equals_the_pushed_models_predictions(
   for label, truth in (('Male', male), ('Young', young)):
     correct = (np.array(predictions[label]) > 0.5) == (truth == 1)
     tfma_overall = evaluation.candidate()[er.OVERALL][label]
-    assert tfma_overall.get(eval_config.ACCURACY) == pytest.approx(
+    assert tfma_overall.get(metric_names.ACCURACY) == pytest.approx(
         correct.mean(), abs=1e-9)
     for m, y in features.COHORTS:
       members = (male == m) & (young == y)
       tfma_value = evaluation.candidate()[er.cohort_key(m, y)][label].get(
-          eval_config.ACCURACY)
+          metric_names.ACCURACY)
       assert tfma_value == pytest.approx(correct[members].mean(), abs=1e-9)
 
 
@@ -212,9 +212,9 @@ def test_a_model_below_the_thresholds_is_not_pushed(tmp_path):
       str(tmp_path), ['--epochs', '1', '--steps_per_epoch', '2',
                       '--no_explain']).check()
   result = _run_of(run)
-  assert pipeline.EXPLAINER not in result.nodes  # --no_explain
-  assert result.nodes[pipeline.EVALUATOR].state == 'COMPLETE'
-  pushed = result.nodes[pipeline.PUSHER].outputs['pushed_model'][0]
+  assert node_ids.EXPLAINER not in result.nodes  # --no_explain
+  assert result.nodes[node_ids.EVALUATOR].state == 'COMPLETE'
+  pushed = result.nodes[node_ids.PUSHER].outputs['pushed_model'][0]
   assert pushed.custom_properties['pushed'].int_value == 0
   assert not glob.glob(os.path.join(run.serving_dir, '*', 'saved_model.pb'))
   assert 'Verdict: NOT BLESSED' in run.stdout

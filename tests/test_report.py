@@ -12,26 +12,26 @@ import json
 import math
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import pytest  # pylint: disable=g-import-not-at-top
+import pytest
 
 from components import artifacts
-from components import evaluation_results as er
-from components import label_balance
+from components.contracts import evaluation as er
+from components.contracts import label_balance
+from components.contracts import push_record
 from components import report as report_pkg
 from components.report import component
 from components.report import content as content_lib
-from components.report import explanation as explanation_lib
+from components.contracts import explanation as explanation_lib
 from components.report import render_html
 from components.report import render_markdown
-from components.report import sources
-from components.report import testing
+from tests import report_reading
 from components.report import thresholds as thresholds_lib
 from components.report import writer
 from models import features
+from models import run_record
 from pipeline import configs
 from pipeline import eval_config
+from components.contracts import metric_names
 
 
 def _balance():
@@ -43,7 +43,7 @@ def _balance():
 
 
 def _training(loss):
-  return sources.TrainingRecord(loss=loss, class_weights={
+  return run_record.TrainingRecord(loss=loss, class_weights={
       'Male': {'positive_rate': 0.4, 'positive_weight': 1.25,
                'negative_weight': 0.83},
       'Young': {'positive_rate': 0.77, 'positive_weight': 0.65,
@@ -53,7 +53,7 @@ def _training(loss):
 def _verdict(blessed=True):
   failures = [] if blessed else [er.ValidationFailure(
       slice_key=er.cohort_key(0, 0), output='Young',
-      metric=eval_config.ACCURACY, value=0.35, threshold='>= 0.6')]
+      metric=metric_names.ACCURACY, value=0.35, threshold='>= 0.6')]
   return content_lib.Verdict(blessed=blessed, has_baseline=False, checks=[],
                              failures=failures)
 
@@ -62,11 +62,11 @@ def _model(name, seed, *, diffs=False, explanation=None, loss='weighted_bce',
            verdict=True):
   return content_lib.ModelResult(
       name=name, description=f'loss {loss}',
-      metrics=testing.fake_metrics(seed, with_diffs=diffs),
+      metrics=report_reading.fake_metrics(seed, with_diffs=diffs),
       model_uri=f'/models/{name}', evaluation_uri=f'/eval/{name}',
       verdict=_verdict(verdict) if verdict is not None else None,
       training=_training(loss), balance=_balance(),
-      push=sources.PushRecord(pushed=bool(verdict), destination='/serving/1'
+      push=push_record.PushRecord(pushed=bool(verdict), destination='/serving/1'
                               if verdict else ''),
       explanation=explanation)
 
@@ -90,18 +90,19 @@ def test_every_section_is_present(kind, tmp_path):
   report = _reports()[kind]
   files = writer.write(report, str(tmp_path))
   with open(files.html) as f:
-    parsed = testing.parse_html(f.read())
+    parsed = report_reading.parse_html(f.read())
   with open(files.markdown) as f:
     markdown = f.read()
   assert parsed.headings == list(content_lib.SECTIONS)
-  assert testing.markdown_headings(markdown) == list(content_lib.SECTIONS)
-  assert testing.load_json(str(tmp_path))['kind'] == report.kind
+  assert report_reading.markdown_headings(markdown) == list(
+      content_lib.SECTIONS)
+  assert report_reading.load_json(str(tmp_path))['kind'] == report.kind
 
 
 @pytest.mark.parametrize('kind', ['single', 'baseline', 'compare'])
 def test_html_numbers_read_back_exactly(kind):
   report = _reports()[kind]
-  parsed = testing.parse_html(render_html.render(report))
+  parsed = report_reading.parse_html(render_html.render(report))
   checked = 0
   for model in report.models:
     for key in content_lib.ALL_SLICES:
@@ -126,11 +127,11 @@ def test_html_numbers_read_back_exactly(kind):
 
 def test_baseline_changes_are_tfmas_diffs_and_compare_changes_differences():
   reports = _reports()
-  parsed = testing.parse_html(render_html.render(reports['baseline']))
+  parsed = report_reading.parse_html(render_html.render(reports['baseline']))
   candidate = reports['baseline'].subject
   for key in content_lib.ALL_SLICES:
     for output in features.LABEL_KEYS:
-      for name in (eval_config.ACCURACY, eval_config.FALSE_POSITIVE_RATE):
+      for name in (metric_names.ACCURACY, metric_names.FALSE_POSITIVE_RATE):
         (value, _), *_ = parsed.numbers[(output, er.slice_name(key), name,
                                          'change')]
         assert value == candidate.metrics[key][output].diffs[name]
@@ -145,7 +146,7 @@ def test_baseline_changes_are_tfmas_diffs_and_compare_changes_differences():
 
 def test_markdown_accuracy_table_matches_the_metrics():
   report = _reports()['compare']
-  tables = testing.markdown_tables(render_markdown.render(report))
+  tables = report_reading.markdown_tables(render_markdown.render(report))
   (accuracy,) = [t for t in tables if t[0][:3] == ['output', 'slice',
                                                     'examples']]
   a, b = report.models
@@ -153,12 +154,12 @@ def test_markdown_accuracy_table_matches_the_metrics():
     key = next(k for k in content_lib.ALL_SLICES
                if er.slice_name(k) == slice_name)
     assert text_a == content_lib.percent(a.value(key, output,
-                                                 eval_config.ACCURACY))
+                                                 metric_names.ACCURACY))
     assert text_b == content_lib.percent(b.value(key, output,
-                                                 eval_config.ACCURACY))
+                                                 metric_names.ACCURACY))
     assert change == content_lib.percent_points(
-        b.value(key, output, eval_config.ACCURACY) -
-        a.value(key, output, eval_config.ACCURACY))
+        b.value(key, output, metric_names.ACCURACY) -
+        a.value(key, output, metric_names.ACCURACY))
 
 
 def test_worst_cohort_is_named_and_marked():
@@ -167,18 +168,18 @@ def test_worst_cohort_is_named_and_marked():
   markdown = render_markdown.render(report)
   for output in features.LABEL_KEYS:
     worst = min(content_lib.COHORT_SLICES,
-                key=lambda k: model.value(k, output, eval_config.ACCURACY))
+                key=lambda k: model.value(k, output, metric_names.ACCURACY))
     assert model.worst_cohort(output) == worst
     assert f'{output}, candidate: worst cohort {er.slice_name(worst)}' in \
         markdown
-  parsed = testing.parse_html(render_html.render(report))
+  parsed = report_reading.parse_html(render_html.render(report))
   assert 'class="worst num"' in render_html.render(report)
   assert parsed.numbers
 
 
 def test_page_is_self_contained():
   page = render_html.render(_reports()['compare'])
-  parsed = testing.parse_html(page)
+  parsed = report_reading.parse_html(page)
   assert parsed.scripts == 0
   assert parsed.images
   for image in parsed.images:
@@ -190,7 +191,7 @@ def test_page_is_self_contained():
 
 
 def test_explanation_figures_are_embedded_under_their_sections(tmp_path):
-  record = testing.write_fake_explanation(str(tmp_path / 'explanation'))
+  record = report_reading.write_fake_explanation(str(tmp_path / 'explanation'))
   loaded = explanation_lib.load(str(tmp_path / 'explanation'))
   assert loaded.sections() == ['Latent space', 'Saliency']
   report = _reports(explanation=loaded)['single']
@@ -210,7 +211,7 @@ def test_explanation_figures_are_embedded_under_their_sections(tmp_path):
 
 
 def test_a_missing_figure_is_reported_not_fatal(tmp_path):
-  testing.write_fake_explanation(str(tmp_path))
+  report_reading.write_fake_explanation(str(tmp_path))
   os.remove(tmp_path / 'figures' / 'figure_1.png')
   loaded = explanation_lib.load(str(tmp_path))
   page = render_html.render(_reports(explanation=loaded)['single'])
@@ -249,32 +250,33 @@ def test_thresholds_come_from_the_evaluations_eval_config(tmp_path):
                              thresholds=thresholds))
   _write_eval_config(str(tmp_path), config, {'candidate': '/m/c',
                                              'baseline': '/m/b'})
+  recorded, locations = er.load_eval_run(str(tmp_path))
   failing = er.cohort_key(0, 0)
   evaluation = er.Evaluation(
-      metrics={er.CANDIDATE: testing.fake_metrics(1, with_diffs=True),
-               er.BASELINE: testing.fake_metrics(2)},
+      metrics={er.CANDIDATE: report_reading.fake_metrics(1, with_diffs=True),
+               er.BASELINE: report_reading.fake_metrics(2)},
       validation_ok=False,
-      failures=[er.ValidationFailure(failing, 'Young', eval_config.ACCURACY,
-                                     0.3, '>= 0.52')])
-  checks = thresholds_lib.threshold_checks(str(tmp_path), evaluation)
+      failures=[er.ValidationFailure(failing, 'Young', metric_names.ACCURACY,
+                                     0.3, '>= 0.52')],
+      eval_config=recorded, model_locations=locations)
+  checks = thresholds_lib.threshold_checks(evaluation)
   by_key = {(c.output, c.slice_key, c.is_change): c for c in checks}
-  assert by_key[('Male', er.OVERALL, False)].lower == 0.81
-  assert by_key[('Young', er.OVERALL, False)].lower == 0.72
-  assert by_key[('Male', er.OVERALL, True)].lower == pytest.approx(-0.02)
+  assert by_key[('Male', er.OVERALL, False)].bounds.lower == 0.81
+  assert by_key[('Young', er.OVERALL, False)].bounds.lower == 0.72
+  assert by_key[('Male', er.OVERALL, True)].bounds.lower == pytest.approx(-0.02)
   for key in content_lib.COHORT_SLICES:
-    assert by_key[('Male', key, False)].lower == 0.61
-    assert by_key[('Young', key, False)].lower == 0.52
+    assert by_key[('Male', key, False)].bounds.lower == 0.61
+    assert by_key[('Young', key, False)].bounds.lower == 0.52
     assert ('Male', key, True) not in by_key  # the drop is checked overall
   assert by_key[('Young', failing, False)].status == thresholds_lib.FAILED
   assert by_key[('Young', failing, False)].observed == \
-      evaluation.candidate()[failing]['Young'].get(eval_config.ACCURACY)
+      evaluation.candidate()[failing]['Young'].get(metric_names.ACCURACY)
   assert by_key[('Male', er.OVERALL, True)].observed == \
-      evaluation.candidate()[er.OVERALL]['Male'].diffs[eval_config.ACCURACY]
+      evaluation.candidate()[er.OVERALL]['Male'].diffs[metric_names.ACCURACY]
   others = [c for c in checks if (c.output, c.slice_key) != ('Young', failing)]
   assert {c.status for c in others} == {thresholds_lib.PASSED}
   assert len(checks) == 2 * (1 + 1 + 4)
-  assert thresholds_lib.load_model_locations(str(tmp_path)) == {
-      'candidate': '/m/c', 'baseline': '/m/b'}
+  assert locations == {'candidate': '/m/c', 'baseline': '/m/b'}
 
 
 def test_report_file_names_are_stable():
@@ -282,4 +284,4 @@ def test_report_file_names_are_stable():
           report_pkg.REPORT_JSON) == ('report.html', 'report.md',
                                       'report.json')
   assert math.isnan(content_lib.ModelResult('x', '', {}).value(
-      er.OVERALL, 'Male', eval_config.ACCURACY))
+      er.OVERALL, 'Male', metric_names.ACCURACY))

@@ -9,11 +9,10 @@ where .ci/run installs it and its absence is a failure.
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-from components.report import content as content_lib  # pylint: disable=g-import-not-at-top
-from components.report import explanation as explanation_lib
-from components.report import testing
+from components.report import content as content_lib
+from components.contracts import explanation as explanation_lib
+from tests import browser
+from tests import report_reading
 from components.report import writer
 from tests import pipeline_runs
 from tests import test_report
@@ -22,12 +21,12 @@ ARTIFACTS_DIR = os.path.join(pipeline_runs.REPO, 'test-artifacts')
 
 
 def test_a_comparison_with_explanations_renders_in_chromium(tmp_path):
-  testing.require_chromium()
-  testing.write_fake_explanation(str(tmp_path / 'explanation'))
+  browser.require_chromium()
+  report_reading.write_fake_explanation(str(tmp_path / 'explanation'))
   explanation = explanation_lib.load(str(tmp_path / 'explanation'))
   report = test_report._reports(explanation=explanation)['compare']  # pylint: disable=protected-access
   files = writer.write(report, str(tmp_path / 'report'))
-  check = testing.open_in_chromium(
+  check = browser.open_in_chromium(
       files.html, os.path.join(ARTIFACTS_DIR, 'report-unit-compare.png'))
   # Plots: balance, accuracy, 2 heatmaps, 2 confusion, error rates; plus the
   # three explanation figures.
@@ -42,12 +41,12 @@ def test_a_comparison_with_explanations_renders_in_chromium(tmp_path):
 
 def test_the_checker_sees_a_broken_image_and_a_console_error(tmp_path):
   """The browser check itself: it must catch what it is there to catch."""
-  testing.require_chromium()
+  browser.require_chromium()
   page = tmp_path / 'broken.html'
   page.write_text(
       '<!DOCTYPE html><html><body><h2>x</h2><table><tr><td>1</td></tr>'
       '</table><img alt="bad" src="data:image/png;base64,AAAA">'
       '<script>console.error("boom")</script></body></html>')
-  check = testing.open_in_chromium(str(page))
+  check = browser.open_in_chromium(str(page))
   assert check.broken == ['bad']
   assert any('boom' in line for line in check.console)

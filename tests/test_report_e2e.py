@@ -9,14 +9,12 @@ end-to-end tests.
 
 Every number the report shows is read back (HTML data attributes, Markdown
 tables, report.json) and compared with what TFMA wrote, read independently
-through components.evaluation_results.
+through components.contracts.evaluation.
 """
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import json  # pylint: disable=g-import-not-at-top
+import json
 import shutil
 import subprocess
 import sys
@@ -25,16 +23,17 @@ import pytest
 
 from components import artifacts
 from components import data_report
-from components import evaluation_results as er
+from components.contracts import evaluation as er
 from components.report import component
 from components.report import content as content_lib
-from components.report import testing
+from tests import browser
+from tests import report_reading
 from components.report import thresholds as thresholds_lib
 from models import features
-from models import model as model_module
-from pipeline import eval_config
-from pipeline import pipeline
-from pipeline import run_results
+from models import run_record
+from components.contracts import run_results
+from components.contracts import metric_names
+from components.contracts import node_ids
 from tests import pipeline_runs
 
 pytestmark = pytest.mark.e2e
@@ -61,11 +60,11 @@ def _run(run: pipeline_runs.Run) -> run_results.RunResult:
 
 
 def _report_dir(run: pipeline_runs.Run) -> str:
-  return _run(run).nodes[pipeline.SLICE_REPORT].output_uri('report')
+  return _run(run).nodes[node_ids.SLICE_REPORT].output_uri('report')
 
 
 def _evaluation_uri(run: pipeline_runs.Run) -> str:
-  return _run(run).nodes[pipeline.EVALUATOR].output_uri('evaluation')
+  return _run(run).nodes[node_ids.EVALUATOR].output_uri('evaluation')
 
 
 def _read(path: str) -> str:
@@ -79,8 +78,8 @@ def _assert_numbers_match(folder: str,
 
   `expected`: model name in the report -> {slice: {output: OutputMetrics}}.
   """
-  parsed = testing.parse_html(_read(os.path.join(folder, 'report.html')))
-  data = testing.load_json(folder)
+  parsed = report_reading.parse_html(_read(os.path.join(folder, 'report.html')))
+  data = report_reading.load_json(folder)
   json_rows = {(r['output'], r['slice']['name'], r['metric']): r
                for r in data['metrics']}
   checked = 0
@@ -93,13 +92,13 @@ def _assert_numbers_match(folder: str,
           cells = parsed.numbers[(output, er.slice_name(key), info.name,
                                   model)]
           for value, text in cells:
-            assert testing.same(value, want, tol), (model, key, output,
+            assert report_reading.same(value, want, tol), (model, key, output,
                                                     info.name, value, want)
             if tol == 0.0:
               assert text == info.fmt(want)
           got = json_rows[(output, er.slice_name(key), info.name)][
               'values'][model]
-          assert testing.same(got, want, tol), (model, key, info.name)
+          assert report_reading.same(got, want, tol), (model, key, info.name)
           checked += 1
         if key in content_lib.GENDER_SLICES:
           for attr in ('tp', 'fp', 'tn', 'fn'):
@@ -110,9 +109,9 @@ def _assert_numbers_match(folder: str,
 
 
 def _headings(folder: str):
-  html_headings = testing.parse_html(
+  html_headings = report_reading.parse_html(
       _read(os.path.join(folder, 'report.html'))).headings
-  md_headings = testing.markdown_headings(
+  md_headings = report_reading.markdown_headings(
       _read(os.path.join(folder, 'report.md')))
   return html_headings, md_headings
 
@@ -122,7 +121,7 @@ def _headings(folder: str):
 
 def test_the_report_is_an_mlmd_artifact_named_on_the_console(default_run):
   run = _run(default_run)
-  node = run.nodes[pipeline.SLICE_REPORT]
+  node = run.nodes[node_ids.SLICE_REPORT]
   assert node.state == 'COMPLETE'
   (report,) = node.outputs['report']
   store = run_results.connect(default_run.metadata_path)
@@ -130,9 +129,9 @@ def test_the_report_is_an_mlmd_artifact_named_on_the_console(default_run):
   assert artifact_type.name == artifacts.SliceReport.TYPE_NAME
   assert node.inputs['evaluation'][0].uri == _evaluation_uri(default_run)
   for key, producer, output_key in (
-      ('statistics', pipeline.STATISTICS_GEN, 'statistics'),
-      ('model_run', pipeline.TRAINER, 'model_run'),
-      ('pushed_model', pipeline.PUSHER, 'pushed_model')):
+      ('statistics', node_ids.STATISTICS_GEN, 'statistics'),
+      ('model_run', node_ids.TRAINER, 'model_run'),
+      ('pushed_model', node_ids.PUSHER, 'pushed_model')):
     assert node.inputs[key][0].uri == run.nodes[producer].output_uri(
         output_key), key
   for name in ('report.html', 'report.md', 'report.json'):
@@ -152,17 +151,18 @@ def test_report_numbers_equal_the_evaluators(default_run):
                                            evaluation.candidate()})
   assert checked == 9 * 2 * len(content_lib.METRICS)
   # The Markdown accuracy table shows the same values.
-  tables = testing.markdown_tables(_read(os.path.join(folder, 'report.md')))
+  tables = report_reading.markdown_tables(
+      _read(os.path.join(folder, 'report.md')))
   (accuracy,) = [t for t in tables if t[0][:3] == ['output', 'slice',
                                                     'examples']]
   for output, slice_name, count, text in accuracy[1:]:
     key = next(k for k in content_lib.ALL_SLICES
                if er.slice_name(k) == slice_name)
     m = evaluation.candidate()[key][output]
-    assert text == content_lib.percent(m.get(eval_config.ACCURACY))
-    assert count == f'{m.get(eval_config.EXAMPLE_COUNT):.0f}'
+    assert text == content_lib.percent(m.get(metric_names.ACCURACY))
+    assert count == f'{m.get(metric_names.EXAMPLE_COUNT):.0f}'
   # The worst cohort is TFMA's lowest accuracy, as the console says.
-  data = testing.load_json(folder)
+  data = report_reading.load_json(folder)
   (model,) = data['models']
   for output in features.LABEL_KEYS:
     assert model['worst_cohort'][output] == er.slice_name(
@@ -174,7 +174,7 @@ def test_the_verdict_and_thresholds_are_the_runs(default_run):
   folder = _report_dir(default_run)
   evaluation_uri = _evaluation_uri(default_run)
   evaluation = er.load_evaluation(evaluation_uri)
-  (model,) = testing.load_json(folder)['models']
+  (model,) = report_reading.load_json(folder)['models']
   verdict = model['verdict']
   assert verdict['blessed'] is True is evaluation.validation_ok
   with open(os.path.join(evaluation_uri, 'eval_config.json')) as f:
@@ -201,17 +201,17 @@ def test_the_verdict_and_thresholds_are_the_runs(default_run):
     assert c['observed'] == evaluation.candidate()[key][c['output']].get(
         c['metric'])
   # Push, class weights and balance as the other components recorded them.
-  pushed = _run(default_run).nodes[pipeline.PUSHER].outputs['pushed_model'][0]
+  pushed = _run(default_run).nodes[node_ids.PUSHER].outputs['pushed_model'][0]
   assert model['push'] == {
       'pushed': True, 'destination':
           pushed.custom_properties['pushed_destination'].string_value}
-  trainer = _run(default_run).nodes[pipeline.TRAINER]
+  trainer = _run(default_run).nodes[node_ids.TRAINER]
   with open(os.path.join(trainer.output_uri('model_run'),
-                         model_module.CLASS_WEIGHTS_FILE)) as f:
+                         run_record.CLASS_WEIGHTS_FILE)) as f:
     weights = json.load(f)
   assert model['training']['loss'] == weights['loss'] == 'weighted_bce'
   assert model['training']['class_weights'] == weights['labels']
-  balance_dir = _run(default_run).nodes[pipeline.DATA_REPORT].output_uri(
+  balance_dir = _run(default_run).nodes[node_ids.DATA_REPORT].output_uri(
       'report')
   with open(os.path.join(balance_dir, data_report.BALANCE_JSON)) as f:
     assert model['balance'] == json.load(f)
@@ -222,7 +222,7 @@ def test_the_verdict_and_thresholds_are_the_runs(default_run):
 
 def test_every_section_is_present_without_a_baseline(default_run):
   folder = _report_dir(default_run)
-  assert testing.load_json(folder)['kind'] == content_lib.SINGLE
+  assert report_reading.load_json(folder)['kind'] == content_lib.SINGLE
   html_headings, md_headings = _headings(folder)
   assert html_headings == md_headings == list(content_lib.SECTIONS)
 
@@ -239,13 +239,13 @@ def test_the_component_embeds_an_explanation(default_run, tmp_path):
 
   explanation = artifacts.ModelExplanation()
   explanation.uri = str(tmp_path / 'explanation')
-  record = testing.write_fake_explanation(explanation.uri)
+  record = report_reading.write_fake_explanation(explanation.uri)
   report = artifacts.SliceReport()
   report.uri = str(tmp_path / 'report')
   inputs = {
-      'evaluation': [artifact(pipeline.EVALUATOR, 'evaluation',
+      'evaluation': [artifact(node_ids.EVALUATOR, 'evaluation',
                               standard_artifacts.ModelEvaluation)],
-      'statistics': [artifact(pipeline.STATISTICS_GEN, 'statistics',
+      'statistics': [artifact(node_ids.STATISTICS_GEN, 'statistics',
                               standard_artifacts.ExampleStatistics)],
       'explanation': [explanation],
   }
@@ -253,7 +253,7 @@ def test_the_component_embeds_an_explanation(default_run, tmp_path):
   executor.Do(inputs, {'report': [report]}, {'title': 'With explanation',
                                              'note': ''})
   page = _read(os.path.join(report.uri, 'report.html'))
-  parsed = testing.parse_html(page)
+  parsed = report_reading.parse_html(page)
   assert len(parsed.images) >= len(record['figures']) + 6
   for figure in record['figures']:
     assert figure['title'] in page
@@ -263,7 +263,8 @@ def test_the_component_embeds_an_explanation(default_run, tmp_path):
   # Without model_run and pushed_model the report says so, and still has
   # every section.
   assert 'push not recorded' in markdown
-  assert testing.markdown_headings(markdown) == list(content_lib.SECTIONS)
+  assert report_reading.markdown_headings(markdown) == list(
+      content_lib.SECTIONS)
 
 
 # ------------------------------------------------------ against a baseline
@@ -273,7 +274,7 @@ def test_report_against_the_baseline(default_run, bce_run):
   folder = _report_dir(bce_run)
   evaluation = er.load_evaluation(_evaluation_uri(bce_run))
   assert evaluation.has_baseline
-  data = testing.load_json(folder)
+  data = report_reading.load_json(folder)
   assert data['kind'] == content_lib.BASELINE
   assert [m['name'] for m in data['models']] == [er.BASELINE, er.CANDIDATE]
   _assert_numbers_match(folder, {er.BASELINE: evaluation.baseline(),
@@ -286,7 +287,7 @@ def test_report_against_the_baseline(default_run, bce_run):
     tfma_diff = evaluation.candidate()[key][row['output']].diffs.get(
         row['metric'])
     if tfma_diff is not None:
-      assert testing.same(row['change'], tfma_diff)
+      assert report_reading.same(row['change'], tfma_diff)
       assert row['change_source'] == content_lib.CHANGE_FROM_TFMA
       diffs += 1
     values = row['values']
@@ -296,12 +297,12 @@ def test_report_against_the_baseline(default_run, bce_run):
   assert diffs > 0
   # Counts are the candidate's own, not TFMA's count diffs; the change rows
   # are those diffs.
-  parsed = testing.parse_html(_read(os.path.join(folder, 'report.html')))
+  parsed = report_reading.parse_html(_read(os.path.join(folder, 'report.html')))
   for key in content_lib.ALL_SLICES:
     for output in features.LABEL_KEYS:
       m = evaluation.candidate()[key][output]
       c = m.confusion
-      assert c.tp + c.fp + c.tn + c.fn == m.get(eval_config.EXAMPLE_COUNT)
+      assert c.tp + c.fp + c.tn + c.fn == m.get(metric_names.EXAMPLE_COUNT)
       if key in content_lib.GENDER_SLICES:
         base = evaluation.baseline()[key][output].confusion
         for attr in ('tp', 'fp', 'tn', 'fn'):
@@ -351,7 +352,7 @@ def test_compare_two_real_runs(default_run, bce_run, tmp_path):
                    '--output_dir', str(by_index)])
   assert f'Report, viewable in a browser: {by_index}/report.html' in \
       proc.stdout
-  data = testing.load_json(str(by_index))
+  data = report_reading.load_json(str(by_index))
   assert data['kind'] == content_lib.COMPARE
   assert [m['name'] for m in data['models']] == ['weighted', 'bce']
   assert [m['training']['loss'] for m in data['models']] == [
@@ -371,7 +372,7 @@ def test_compare_two_real_runs(default_run, bce_run, tmp_path):
   by_path = tmp_path / 'by_path'
   _compare([_evaluation_uri(default_run), _evaluation_uri(bce_run),
             '--names', 'weighted', 'bce', '--output_dir', str(by_path)])
-  other = testing.load_json(str(by_path))
+  other = report_reading.load_json(str(by_path))
   assert other['metrics'] == data['metrics']
   assert [m['run_id'] for m in other['models']] == [
       _run(default_run).run_id, _run(bce_run).run_id]
@@ -392,8 +393,8 @@ def test_compare_explains_a_bad_reference(bce_run):
 
 
 def _check_in_browser(html_path: str, screenshot_name: str) -> None:
-  testing.require_chromium()
-  check = testing.open_in_chromium(
+  browser.require_chromium()
+  check = browser.open_in_chromium(
       html_path, os.path.join(ARTIFACTS_DIR, screenshot_name))
   assert check.broken == [] and check.images >= 6, check
   assert all(width > 0 for width in check.widths)

@@ -14,8 +14,8 @@ from tfx.types import standard_artifacts
 
 from components.baseline import component
 from components.baseline import evaluator
-from components.baseline import record
 from components.baseline import served
+from components.contracts import baseline_record as record
 
 
 def _saved_model(path, content: bytes) -> str:

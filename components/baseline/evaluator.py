@@ -6,7 +6,7 @@ that Model is empty and marked `served=0`. TFX's evaluator executor decides
 whether there is a baseline from `input_dict.get('baseline_model')`, so this
 executor leaves such an input out before handing over to it: TFMA then
 checks the absolute floors only, as TFX does without a baseline. Whatever it
-decides is written to the evaluation folder (components.baseline.record), so
+decides is written to the evaluation folder (components.contracts.baseline_record), so
 the report can say what the candidate was compared with.
 
 A Model marked as served that holds no SavedModel is an error, not a missing
@@ -25,8 +25,8 @@ from tfx.types import standard_component_specs
 from tfx.utils import path_utils
 
 from components.baseline import component as baseline_component
-from components.baseline import record as record_lib
 from components.baseline import served
+from components.contracts import baseline_record as record_lib
 
 BASELINE_KEY = standard_component_specs.BASELINE_MODEL_KEY
 

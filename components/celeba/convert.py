@@ -1,4 +1,4 @@
-"""Converts CelebA (official or Kaggle layout) into GZIP TFRecords per split.
+"""Converts CelebA (official, Kaggle or TFDS layout) to TFRecords per split.
 
 Output, the input of the pipeline's ImportExampleGen:
 
@@ -9,11 +9,13 @@ Output, the input of the pipeline's ImportExampleGen:
   OUT/conversion.json    written last: counts, layout, source fingerprint
 
 Each record is a `tf.train.Example` with `image` (the original JPEG bytes,
-unchanged), `image_id` (the file name) and the 40 attributes as int64 0/1
-under their CelebA names (-1 becomes 0); see models/features.py.
+unchanged), `image_id` (the file name; for a TFDS folder, which keeps none, the
+split and position, see tfds.py) and the 40 attributes as int64 0/1 under
+their CelebA names (-1 becomes 0); see models/features.py.
 
 Why it is built this way:
-  - All-or-nothing. Tables are validated before any image is read; shards are
+  - All-or-nothing. Tables are validated before any image is read (a TFDS
+    folder has none: its records are checked as they are read); shards are
     written into OUT/.tmp-<pid>/ and moved into place only when every image
     has passed, so a failed run leaves no TFRecords behind and does not touch
     a previous good conversion. conversion.json is removed before the swap
@@ -38,27 +40,34 @@ import logging
 import math
 import multiprocessing
 import os
-import re
 import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple, Union)
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+import numpy as np
 
-from components.celeba.errors import CelebAFormatError  # pylint: disable=g-import-not-at-top
-from components.celeba.layout import (Catalog, Rejection, detect_layout, list_images,
-                                      read_catalog, source_fingerprint)
-from models.features import ATTRIBUTE_NAMES, IMAGE_ID_KEY, IMAGE_KEY, SPLITS
+from components.celeba import errors
+from components.celeba import layout as layout_lib
+from components.celeba import tfds
+from models import features
 
-CONVERSION_FORMAT = 1     # bump when the records change; old markers then mismatch
+# Bumped when the records or their order change; old markers then mismatch.
+CONVERSION_FORMAT = 2
 MARKER_FILE = 'conversion.json'
 REJECTED_FILE = 'rejected.csv'
 SHARD_SUFFIX = '.tfrecord.gz'
-IMAGES_PER_SHARD = 10_000  # about 90 MB of CelebA JPEGs per file
-MIN_IMAGES_PER_PROCESS = 5_000  # below this a second process does not pay for TF's start-up
-_PROGRESS_EVERY = 256      # images between updates of the shared progress counter
+# Shards of about this size: large enough that a file costs little to open,
+# small enough that readers and workers split a split many ways.
+SHARD_BYTES = 128 << 20
+_SIZE_SAMPLE = 256   # images whose sizes estimate a split's bytes
+_ORDER_SEED = 0      # the examples' order within a split
+# Below this many images per extra process, a second process does not pay
+# for TensorFlow's start-up.
+MIN_IMAGES_PER_PROCESS = 5_000
+_PROGRESS_EVERY = 256  # images between updates of the progress counter
 
 _JPEG_SOI = b'\xff\xd8\xff'
 _log = logging.getLogger(__name__)
@@ -71,7 +80,7 @@ class ConversionResult:
   layout: str
   counts: Dict[str, int]               # examples per split
   files: Dict[str, List[str]]          # shard file names per split
-  rejections: List[Rejection]          # sorted by image_id
+  rejections: List[layout_lib.Rejection]          # sorted by image_id
   unlisted_images: int                 # JPEGs no table mentions (ignored)
   processes: int
   seconds: float
@@ -88,6 +97,11 @@ class _ShardTask:
   images_dir: str
   items: List[Tuple[str, bytes]]            # (image_id, 40 values 0/1)
   skip_bad: bool
+  records: Tuple[tfds.Segment, ...] = ()    # instead of items: TFDS records
+
+  @property
+  def size(self) -> int:
+    return len(self.items) + sum(s.stop - s.start for s in self.records)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,7 +109,7 @@ class _ShardResult:
   split: str
   name: str
   count: int
-  rejections: List[Rejection]
+  rejections: List[layout_lib.Rejection]
 
 
 # ---------------------------------------------------------------- records
@@ -111,7 +125,8 @@ def _tensorflow():
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     _tf = tf
     _INT_FEATURES = tuple(
-        tf.train.Feature(int64_list=tf.train.Int64List(value=[v])) for v in (0, 1))
+        tf.train.Feature(int64_list=tf.train.Int64List(value=[v]))
+        for v in (0, 1))
   return _tf
 
 
@@ -119,11 +134,13 @@ def make_example(image_id: str, jpeg: bytes, values: Sequence[int]) -> bytes:
   """Serializes one tf.train.Example; `values` are the 40 attributes as 0/1."""
   tf = _tensorflow()
   feature = {
-      IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[jpeg])),
-      IMAGE_ID_KEY: tf.train.Feature(
-          bytes_list=tf.train.BytesList(value=[image_id.encode('utf-8')])),
+      features.IMAGE_KEY:
+          tf.train.Feature(bytes_list=tf.train.BytesList(value=[jpeg])),
+      features.IMAGE_ID_KEY:
+          tf.train.Feature(bytes_list=tf.train.BytesList(
+              value=[image_id.encode('utf-8')])),
   }
-  for name, value in zip(ATTRIBUTE_NAMES, values):
+  for name, value in zip(features.ATTRIBUTE_NAMES, values):
     feature[name] = _INT_FEATURES[value]
   return tf.train.Example(
       features=tf.train.Features(feature=feature)).SerializeToString()
@@ -138,8 +155,7 @@ def check_jpeg(data: bytes) -> Optional[str]:
   try:
     tf.io.decode_jpeg(data, channels=3)
   except tf.errors.InvalidArgumentError as e:
-    message = re.sub(r'\{\{.*?\}\}\s*|\s*\[Op:\w+\]', '', str(e.message)).strip()
-    return f'undecodable: {message.splitlines()[0] if message else "decode failed"}'
+    return f'undecodable: {errors.tensorflow_message(e)}'
   return None
 
 
@@ -159,27 +175,45 @@ def _add_progress(n: int) -> None:
     _COUNTER.value += n
 
 
+def _inputs(task: _ShardTask) -> Iterator[Tuple[str, str, Optional[int], bytes,
+                                                 Optional[bytes], str]]:
+  """(image_id, path, line, JPEG bytes, values, problem) of a task's images.
+
+  `path` and `line` are where a problem is reported: the image file, or the
+  TFDS shard and record number.
+  """
+  for r in tfds.read_records(task.records):
+    yield r.image_id, r.path, r.number, r.jpeg, r.values, r.problem
+  for image_id, values in task.items:
+    path = os.path.join(task.images_dir, image_id)
+    try:
+      with open(path, 'rb') as f:
+        data, problem = f.read(), ''
+    except FileNotFoundError:
+      data, problem = b'', (f'missing_image: {image_id} disappeared during '
+                            'the conversion')
+    yield image_id, path, None, data, values, problem
+
+
 def _write_shard(task: _ShardTask,
                  tick: Optional[Callable[[int], None]] = None) -> _ShardResult:
-  """Writes one shard file; raises CelebAFormatError on a bad image unless skip_bad."""
+  """Writes one shard file.
+
+  Raises:
+    CelebAFormatError: on a bad image, unless the task skips bad images.
+  """
   tf = _tensorflow()
   tick = tick or (_add_progress if _COUNTER is not None else None)
   options = tf.io.TFRecordOptions(compression_type='GZIP')
-  rejections: List[Rejection] = []
+  rejections: List[layout_lib.Rejection] = []
   count = pending = 0
   with tf.io.TFRecordWriter(task.path, options) as writer:
-    for image_id, values in task.items:
-      path = os.path.join(task.images_dir, image_id)
-      try:
-        with open(path, 'rb') as f:
-          data = f.read()
-        problem = check_jpeg(data)
-      except FileNotFoundError:
-        problem = f'missing_image: {image_id} disappeared during the conversion'
+    for image_id, path, line, data, values, problem in _inputs(task):
+      problem = problem or check_jpeg(data)
       if problem:
         if not task.skip_bad:
-          raise CelebAFormatError(problem, path)
-        rejections.append(Rejection(image_id, problem, path))
+          raise errors.CelebAFormatError(problem, path, line)
+        rejections.append(layout_lib.Rejection(image_id, problem, path, line))
       else:
         writer.write(make_example(image_id, data, values))
         count += 1
@@ -189,17 +223,19 @@ def _write_shard(task: _ShardTask,
         pending = 0
   if tick and pending:
     tick(pending)
-  return _ShardResult(task.split, os.path.basename(task.path), count, rejections)
+  return _ShardResult(task.split, os.path.basename(task.path), count,
+                      rejections)
 
 
 # ---------------------------------------------------------------- progress
 
 class _Progress:
-  """A tqdm bar on a terminal; otherwise a line per 10% done (quiet in logs)."""
+  """A tqdm bar on a terminal; otherwise a log line per 10% done."""
 
   def __init__(self, total: int, enabled: bool):
     self.total, self.enabled, self.done = total, enabled, 0
-    self.first: Optional[Tuple[float, int]] = None  # (time, done) of the first update
+    # (time, done) of the first update
+    self.first: Optional[Tuple[float, int]] = None
     self.next_report = 0.1
     self.bar = None
     if enabled and sys.stderr.isatty():
@@ -217,8 +253,8 @@ class _Progress:
     elif done >= self.next_report * self.total:
       seconds, base = now - self.first[0], self.first[1]
       rate = f', {(done - base) / seconds:,.0f} img/s' if seconds > 0.5 else ''
-      print(f'  {done:,}/{self.total:,} images ({done / self.total:.0%}){rate}',
-            file=sys.stderr, flush=True)
+      _log.info('converted %s of %s images (%.0f%%)%s', f'{done:,}',
+                f'{self.total:,}', 100 * done / self.total, rate)
       self.next_report = math.floor(done / self.total * 10 + 1) / 10
     self.done = done
 
@@ -232,20 +268,57 @@ class _Progress:
 
 # ---------------------------------------------------------------- planning
 
-def _plan_tasks(catalog: Catalog, tmp: Path, num_shards: Optional[int],
-                skip_bad: bool) -> List[_ShardTask]:
-  """Cuts each split into shards of consecutive image ids (deterministic)."""
+def _shard_file(tmp: Path, split: str, k: int, shards: int) -> str:
+  return str(tmp / split / f'data-{k:05d}-of-{shards:05d}{SHARD_SUFFIX}')
+
+
+def _default_shards(images_dir: str, image_ids: Sequence[str]) -> int:
+  """Shards of about SHARD_BYTES, from the sizes of a sample of the images."""
+  sample = image_ids[::max(1, len(image_ids) // _SIZE_SAMPLE)]
+  sizes = [os.path.getsize(os.path.join(images_dir, i)) for i in sample
+           if os.path.exists(os.path.join(images_dir, i))]
+  mean = sum(sizes) / len(sizes) if sizes else 0
+  return max(1, round(mean * len(image_ids) / SHARD_BYTES))
+
+
+def _plan_tasks(catalog: layout_lib.Catalog, tmp: Path,
+                num_shards: Optional[int], skip_bad: bool) -> List[_ShardTask]:
+  """Cuts each split, in a seeded random order, into shards (deterministic).
+
+  Nothing downstream reshuffles the examples (ImportExampleGen copies these
+  shards as they are, components/import_examples.py), so the order is decided
+  here: CelebA's file order follows its partitions and need not be random
+  within them, and a trainer that shuffles files and a buffer needs shards
+  that are each a fair sample of the split.
+  """
   tasks = []
-  for split in SPLITS:
-    items = [(e.image_id, e.values) for e in catalog.entries if e.split == split]
-    shards = num_shards or max(1, math.ceil(len(items) / IMAGES_PER_SHARD))
+  for k_split, split in enumerate(features.SPLITS):
+    items = [(e.image_id, e.values) for e in catalog.entries if e.split == split
+            ]
+    order = np.random.default_rng([_ORDER_SEED, k_split]).permutation(
+        len(items))
+    items = [items[i] for i in order]
+    shards = num_shards or _default_shards(str(catalog.layout.images_dir),
+                                           [i for i, _ in items])
     shards = max(1, min(shards, len(items)))
     (tmp / split).mkdir(parents=True)
     for k in range(shards):
       chunk = items[k * len(items) // shards:(k + 1) * len(items) // shards]
-      name = f'data-{k:05d}-of-{shards:05d}{SHARD_SUFFIX}'
-      tasks.append(_ShardTask(split, str(tmp / split / name),
+      tasks.append(_ShardTask(split, _shard_file(tmp, split, k, shards),
                               str(catalog.layout.images_dir), chunk, skip_bad))
+  return tasks
+
+
+def _plan_tfds_tasks(source: tfds.Source, tmp: Path, num_shards: Optional[int],
+                     skip_bad: bool) -> List[_ShardTask]:
+  """One output shard per TFDS shard, or `num_shards` runs of a split."""
+  tasks = []
+  for split in features.SPLITS:
+    plan = tfds.plan_split(source, split, num_shards)
+    (tmp / split).mkdir(parents=True)
+    for k, segments in enumerate(plan):
+      tasks.append(_ShardTask(split, _shard_file(tmp, split, k, len(plan)),
+                              str(source.root), [], skip_bad, tuple(segments)))
   return tasks
 
 
@@ -265,9 +338,10 @@ def _run_tasks(tasks: List[_ShardTask], processes: int,
   ctx = multiprocessing.get_context('spawn')
   counter = ctx.Value('q', 0)
   # Largest first, so no process is left alone with a big shard at the end.
-  ordered = sorted(tasks, key=lambda t: -len(t.items))
+  ordered = sorted(tasks, key=lambda t: -t.size)
   results = []
-  with ctx.Pool(processes, initializer=_init_worker, initargs=(counter,)) as pool:
+  with ctx.Pool(processes, initializer=_init_worker,
+                initargs=(counter,)) as pool:
     pending = pool.imap_unordered(_write_shard, ordered)
     while len(results) < len(ordered):
       try:
@@ -300,12 +374,13 @@ def _remove_stale_temporaries(out: Path) -> None:
 
 def _check_replaceable(out: Path) -> None:
   """Refuses to replace split folders holding anything but our shards."""
-  for split in SPLITS:
+  for split in features.SPLITS:
     folder = out / split
     if not folder.exists():
       continue
-    strangers = ([folder.name] if not folder.is_dir() else
-                 [p.name for p in folder.iterdir() if not p.name.endswith(SHARD_SUFFIX)])
+    strangers = ([folder.name] if not folder.is_dir() else [
+        p.name for p in folder.iterdir() if not p.name.endswith(SHARD_SUFFIX)
+    ])
     if strangers:
       raise FileExistsError(
           f'{folder}: will not replace it, it holds files the converter did '
@@ -313,7 +388,8 @@ def _check_replaceable(out: Path) -> None:
           '--output_dir or move them away')
 
 
-def _write_rejected(path: Path, rejections: Sequence[Rejection], root: Path) -> None:
+def _write_rejected(path: Path, rejections: Sequence[layout_lib.Rejection],
+                    root: Path) -> None:
   with open(path, 'w', newline='', encoding='utf-8') as f:
     writer = csv.writer(f)
     writer.writerow(['image_id', 'reason'])
@@ -330,7 +406,8 @@ def _write_json(path: Path, content: Dict[str, Any]) -> None:
   os.replace(part, path)
 
 
-def _install(tmp: Path, out: Path, skip_bad: bool, marker: Dict[str, Any]) -> None:
+def _install(tmp: Path, out: Path, skip_bad: bool, marker: Dict[str,
+                                                                Any]) -> None:
   """Moves the finished splits into place; the marker goes last.
 
   The old marker is removed first, so a crash mid-way leaves no marker next
@@ -342,17 +419,18 @@ def _install(tmp: Path, out: Path, skip_bad: bool, marker: Dict[str, Any]) -> No
   old = out / f'.old-{os.getpid()}'
   moved: List[str] = []
   try:
-    for split in SPLITS:
+    for split in features.SPLITS:
       if (out / split).exists():
         old.mkdir(exist_ok=True)
         (out / split).rename(old / split)
       (tmp / split).rename(out / split)
       moved.append(split)
   except BaseException:
-    # Undo: new splits back to tmp (removed by the caller), old ones back in place.
+    # Undo: new splits back to tmp (removed by the caller), old ones back in
+    # place.
     for split in moved:
       (out / split).rename(tmp / split)
-    for split in SPLITS:
+    for split in features.SPLITS:
       if (old / split).exists():
         (old / split).rename(out / split)
     shutil.rmtree(old, ignore_errors=True)
@@ -376,30 +454,41 @@ def convert(celeba_dir: Union[str, Path], output_dir: Union[str, Path], *,
   """Converts the CelebA copy in `celeba_dir` into TFRecords under `output_dir`.
 
   Args:
-    celeba_dir: official or Kaggle layout (detected).
+    celeba_dir: official, Kaggle or TFDS layout (detected).
     output_dir: created if needed. Its train/, eval/, test/ folders, if any,
       are replaced only after the new ones are complete.
     skip_bad: set bad images aside (see layout.py for which problems count as
       per-image) and list them in rejected.csv instead of failing.
-    num_shards: files per split; default one per IMAGES_PER_SHARD images.
+    num_shards: files per split; default one per SHARD_BYTES of images.
     workers: writer processes; default the usable cores, but one process for
       inputs under MIN_IMAGES_PER_PROCESS images per extra process.
     progress: report progress on stderr.
 
   Raises:
-    CelebAFormatError: a bad table, or (without skip_bad) a bad image; nothing
-      under `output_dir` has changed.
+    CelebAFormatError: a bad table or TFDS folder, or (without skip_bad) a bad
+      image; nothing under `output_dir` has changed.
     FileExistsError: a split folder in `output_dir` holds foreign files.
   """
   started = time.monotonic()
   if num_shards is not None and num_shards < 1:
     raise ValueError(f'num_shards must be at least 1, got {num_shards}')
-  layout = detect_layout(celeba_dir)
-  image_names = list_images(layout.images_dir)
-  fingerprint = source_fingerprint(layout, image_names)
-  catalog = read_catalog(layout, skip_bad=skip_bad, image_names=image_names)
-  if not catalog.entries:
-    raise CelebAFormatError('no images left to convert', layout.attributes)
+  layout = layout_lib.detect_layout(celeba_dir)
+  tfds_source = None
+  if layout.kind == layout_lib.TFDS:
+    tfds_source = tfds.read_source(layout.root)
+    fingerprint = layout_lib.source_fingerprint(layout)
+    catalog = layout_lib.Catalog(layout, entries=[], rejections=[],
+                                 unlisted_images=0)
+    total = tfds_source.total
+  else:
+    image_names = layout_lib.list_images(layout.images_dir)
+    fingerprint = layout_lib.source_fingerprint(layout, image_names)
+    catalog = layout_lib.read_catalog(layout, skip_bad=skip_bad,
+                                      image_names=image_names)
+    total = len(catalog.entries)
+  if not total:
+    raise errors.CelebAFormatError('no images left to convert',
+                                   layout.attributes)
 
   out = Path(output_dir)
   created_out = not out.exists()
@@ -410,35 +499,39 @@ def convert(celeba_dir: Union[str, Path], output_dir: Union[str, Path], *,
     _check_replaceable(out)
     if tmp.exists():
       shutil.rmtree(tmp)
-    tasks = _plan_tasks(catalog, tmp, num_shards, skip_bad)
+    if tfds_source is not None:
+      tasks = _plan_tfds_tasks(tfds_source, tmp, num_shards, skip_bad)
+    else:
+      tasks = _plan_tasks(catalog, tmp, num_shards, skip_bad)
     if workers is None:
-      workers = min(_default_workers(),
-                    max(1, len(catalog.entries) // MIN_IMAGES_PER_PROCESS))
+      workers = min(_default_workers(), max(1, total // MIN_IMAGES_PER_PROCESS))
     processes = max(1, min(workers, len(tasks)))
 
-    bar = _Progress(len(catalog.entries), progress)
+    bar = _Progress(total, progress)
     try:
       results = _run_tasks(tasks, processes, bar)
     finally:
       bar.close()
 
-    counts = {split: 0 for split in SPLITS}
-    files: Dict[str, List[str]] = {split: [] for split in SPLITS}
+    counts = {split: 0 for split in features.SPLITS}
+    files: Dict[str, List[str]] = {split: [] for split in features.SPLITS}
     rejections = list(catalog.rejections)
     for r in results:
       counts[r.split] += r.count
       files[r.split].append(r.name)
       rejections.extend(r.rejections)
     rejections.sort(key=lambda r: r.image_id)
-    for split in SPLITS:
+    for split in features.SPLITS:
       files[split].sort()
     if not sum(counts.values()):
-      raise CelebAFormatError('no images left to convert: every image was rejected',
-                              layout.images_dir)
-    for split in SPLITS:
+      raise errors.CelebAFormatError(
+          'no images left to convert: every image was rejected',
+          layout.images_dir)
+    for split in features.SPLITS:
       if not counts[split]:
-        _log.warning('split %s is empty (no image of partition %s); its folder '
-                     'holds one empty file', split, SPLITS.index(split))
+        _log.warning(
+            'split %s is empty (no image of partition %s); its folder '
+            'holds one empty file', split, features.SPLITS.index(split))
     if skip_bad:
       _write_rejected(tmp / REJECTED_FILE, rejections, layout.root)
 
@@ -453,8 +546,11 @@ def convert(celeba_dir: Union[str, Path], output_dir: Union[str, Path], *,
         'unlisted_images': catalog.unlisted_images,
         'skip_bad': skip_bad,
         'files': files,
-        'features': {'image': IMAGE_KEY, 'image_id': IMAGE_ID_KEY,
-                     'attributes': list(ATTRIBUTE_NAMES)},
+        'features': {
+            'image': features.IMAGE_KEY,
+            'image_id': features.IMAGE_ID_KEY,
+            'attributes': list(features.ATTRIBUTE_NAMES)
+        },
         'created': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
         'seconds': round(time.monotonic() - started, 1),
     }
@@ -479,8 +575,9 @@ def read_marker(output_dir: Union[str, Path]) -> Optional[Dict[str, Any]]:
     return None
 
 
-def is_converted(celeba_dir: Union[str, Path], output_dir: Union[str, Path]) -> bool:
-  """True only if `output_dir` holds a complete conversion of `celeba_dir` as it is now.
+def is_converted(celeba_dir: Union[str, Path], output_dir: Union[str,
+                                                                 Path]) -> bool:
+  """Whether `output_dir` holds a complete conversion of `celeba_dir` as it is.
 
   Checks the marker's format version, the source fingerprint (both tables'
   bytes and the image file names; see layout.source_fingerprint) and that
@@ -491,11 +588,13 @@ def is_converted(celeba_dir: Union[str, Path], output_dir: Union[str, Path]) -> 
   if not marker or marker.get('format') != CONVERSION_FORMAT:
     return False
   try:
-    current = source_fingerprint(detect_layout(celeba_dir))
-  except (CelebAFormatError, OSError):
+    current = layout_lib.source_fingerprint(
+        layout_lib.detect_layout(celeba_dir))
+  except (errors.CelebAFormatError, OSError):
     return False
   if marker.get('source', {}).get('fingerprint') != current['fingerprint']:
     return False
   out = Path(output_dir)
   return all((out / split / name).is_file()
-             for split, names in marker.get('files', {}).items() for name in names)
+             for split, names in marker.get('files', {}).items()
+             for name in names)

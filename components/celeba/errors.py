@@ -7,6 +7,7 @@ the user can jump straight to the culprit. Anything else that escapes is a bug
 or an environment failure (disk full, permissions), not a data problem.
 """
 
+import re
 from pathlib import Path
 from typing import Optional, Union
 
@@ -39,3 +40,11 @@ class CelebAFormatError(Exception):
   def __str__(self) -> str:
     where = self.location()
     return f'{where}: {self.message}' if where else self.message
+
+
+def tensorflow_message(error: Exception) -> str:
+  """The first line of a TensorFlow error, without its graph node and op."""
+  message = str(getattr(error, 'message', error)).strip()
+  message = re.sub(r'\{\{.*?\}\}\s*|\s*\[Op:\w+\].*$', '', message,
+                   flags=re.DOTALL).strip()
+  return message.splitlines()[0] if message else type(error).__name__

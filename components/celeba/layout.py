@@ -1,10 +1,13 @@
 """Finds CelebA's files on disk and reads its tables, strictly.
 
-Two layouts are accepted (DESIGN.md, "Data contracts"):
+Three layouts are accepted (DESIGN.md, "Data contracts"):
 
-  official  list_attr_celeba.txt, list_eval_partition.txt, img_align_celeba/*.jpg
+  official  list_attr_celeba.txt, list_eval_partition.txt,
+            img_align_celeba/*.jpg
   kaggle    list_attr_celeba.csv, list_eval_partition.csv,
             img_align_celeba/img_align_celeba/*.jpg
+  tfds      a celeb_a version folder prepared by TensorFlow Datasets (or its
+            parent holding one version); components/celeba/tfds.py reads it
 
 The tables are validated completely, with the image directory's listing,
 before any image is decoded: a malformed table is found in seconds rather than
@@ -29,11 +32,13 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-from components.celeba.errors import CelebAFormatError
-from models.features import ATTRIBUTE_NAMES, PARTITION_TO_SPLIT
+from components.celeba import errors
+from components.celeba import tfds
+from models import features
 
 OFFICIAL = 'official'
 KAGGLE = 'kaggle'
+TFDS = tfds.KIND
 
 _TABLES = {
     OFFICIAL: ('list_attr_celeba.txt', 'list_eval_partition.txt'),
@@ -46,15 +51,20 @@ _IMAGE_DIRS = {
 
 # CelebA names its images 000001.jpg ...; accept any plain JPEG file name but
 # nothing with a path, spaces or a stray value such as '-1' in that column.
-_IMAGE_NAME = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]*\.(?:jpg|jpeg)', re.IGNORECASE)
+_IMAGE_NAME = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]*\.(?:jpg|jpeg)',
+                         re.IGNORECASE)
 _ATTRIBUTE_VALUE = {'1': 1, '-1': 0}
 _PARTITION_VALUE = {'0': 0, '1': 1, '2': 2}
 
 
 @dataclasses.dataclass(frozen=True)
 class Layout:
-  """Where one copy of CelebA keeps its tables and images."""
-  kind: str          # OFFICIAL or KAGGLE
+  """Where one copy of CelebA keeps its tables and images.
+
+  For TFDS, `root` is the version folder, `attributes` its features.json,
+  `partitions` its dataset_info.json and `images_dir` the folder of shards.
+  """
+  kind: str          # OFFICIAL, KAGGLE or TFDS
   root: Path
   attributes: Path   # the attribute table
   partitions: Path   # the partition table
@@ -78,8 +88,6 @@ class Rejection:
   path: Optional[str] = None
   line: Optional[int] = None
 
-  def as_error(self) -> CelebAFormatError:
-    return CelebAFormatError(self.reason, self.path, self.line)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,18 +108,24 @@ def detect_layout(celeba_dir: Union[str, Path]) -> Layout:
   """
   root = Path(celeba_dir)
   if not root.is_dir():
-    raise CelebAFormatError('not a directory', root)
+    raise errors.CelebAFormatError('not a directory', root)
   found = {kind: [(root / name).is_file() for name in names]
            for kind, names in _TABLES.items()}
   kind = next((k for k in (OFFICIAL, KAGGLE) if all(found[k])), None)
   if kind is None:
+    version_dir = tfds.find_version_dir(root)
+    if version_dir is not None:
+      return Layout(TFDS, version_dir, version_dir / tfds.FEATURES_FILE,
+                    version_dir / tfds.DATASET_INFO_FILE, version_dir)
     partial = [name for k, names in _TABLES.items()
                for name, ok in zip(names, found[k]) if ok]
     hint = (f' (found only {", ".join(partial)})' if partial else '')
-    raise CelebAFormatError(
+    raise errors.CelebAFormatError(
         'no CelebA tables found: expected list_attr_celeba.txt and '
         'list_eval_partition.txt (official layout) or list_attr_celeba.csv '
-        'and list_eval_partition.csv (Kaggle layout) in this directory'
+        'and list_eval_partition.csv (Kaggle layout) in this directory, or a '
+        'TFDS-prepared celeb_a version folder (with '
+        f'{tfds.DATASET_INFO_FILE})'
         f'{hint}. With the Google Drive folders (Anno/, Eval/, Img/), put the '
         'two tables next to img_align_celeba/.', root)
   attributes, partitions = (root / name for name in _TABLES[kind])
@@ -119,8 +133,9 @@ def detect_layout(celeba_dir: Union[str, Path]) -> Layout:
   for sub in _IMAGE_DIRS[kind] + _IMAGE_DIRS[other]:
     if _has_jpeg(root / sub):
       return Layout(kind, root, attributes, partitions, root / sub)
-  raise CelebAFormatError(
-      f'no JPEG images found in {_IMAGE_DIRS[kind][0]}/ (the {kind} layout)', root)
+  raise errors.CelebAFormatError(
+      f'no JPEG images found in {_IMAGE_DIRS[kind][0]}/ (the {kind} layout)',
+      root)
 
 
 def _has_jpeg(path: Path) -> bool:
@@ -141,8 +156,11 @@ def source_fingerprint(layout: Layout, image_names: Optional[Set[str]] = None
   """Identifies the source data cheaply: both tables' bytes and the image names.
 
   Image contents are not hashed (that would take as long as converting); an
-  image replaced in place under the same name goes unnoticed.
+  image replaced in place under the same name goes unnoticed. A TFDS folder
+  is identified by tfds.fingerprint.
   """
+  if layout.kind == TFDS:
+    return tfds.fingerprint(layout.root)
   if image_names is None:
     image_names = list_images(layout.images_dir)
   names = hashlib.sha256('\n'.join(sorted(image_names)).encode()).hexdigest()
@@ -182,39 +200,41 @@ def _lines(path: Path) -> Iterator[Tuple[int, str]]:
     try:
       text = line.decode('utf-8').rstrip('\r')
     except UnicodeDecodeError:
-      raise CelebAFormatError('not text: the line is not valid UTF-8', path,
-                              number) from None
+      raise errors.CelebAFormatError('not text: the line is not valid UTF-8',
+                                     path, number) from None
     if not text.strip():
-      raise CelebAFormatError('empty line inside the table', path, number)
+      raise errors.CelebAFormatError('empty line inside the table', path,
+                                     number)
     yield number, text
 
 
 def _check_names(names: Sequence[str], path: Path, line: int) -> List[int]:
-  """Checks a header of attribute names; returns each name's ATTRIBUTE_NAMES index.
+  """Checks a header of attribute names; returns their ATTRIBUTE_NAMES indices.
 
   Any order is accepted as long as the 40 names are all there exactly once.
   """
   if names and _IMAGE_NAME.fullmatch(names[0]):
-    raise CelebAFormatError(
+    raise errors.CelebAFormatError(
         f'expected the 40 attribute names, found a data row ({names[0]} ...): '
         'the header line is missing', path, line)
-  unknown = [n for n in names if n not in ATTRIBUTE_NAMES]
-  missing = [n for n in ATTRIBUTE_NAMES if n not in names]
+  unknown = [n for n in names if n not in features.ATTRIBUTE_NAMES]
+  missing = [n for n in features.ATTRIBUTE_NAMES if n not in names]
   if unknown or missing:
     what = []
     if missing:
-      what.append('missing ' + ', '.join(missing[:5]) + (' ...' if len(missing) > 5 else ''))
+      what.append('missing ' + ', '.join(missing[:5]) +
+                  (' ...' if len(missing) > 5 else ''))
     if unknown:
       what.append('unknown ' + ', '.join(repr(n) for n in unknown[:5]) +
                   (' ...' if len(unknown) > 5 else ''))
-    raise CelebAFormatError(
+    raise errors.CelebAFormatError(
         f'the header must name the 40 CelebA attributes: {"; ".join(what)} '
         f'(found {len(names)} names)', path, line)
-  if len(names) != len(ATTRIBUTE_NAMES):
+  if len(names) != len(features.ATTRIBUTE_NAMES):
     twice = sorted({n for n in names if names.count(n) > 1})
-    raise CelebAFormatError(
+    raise errors.CelebAFormatError(
         f'attribute name(s) listed twice: {", ".join(twice)}', path, line)
-  return [ATTRIBUTE_NAMES.index(n) for n in names]
+  return [features.ATTRIBUTE_NAMES.index(n) for n in names]
 
 
 def _csv_fields(text: str) -> List[str]:
@@ -223,12 +243,13 @@ def _csv_fields(text: str) -> List[str]:
 
 def _check_image_name(name: str, path: Path, line: int) -> None:
   if not _IMAGE_NAME.fullmatch(name):
-    raise CelebAFormatError(
+    raise errors.CelebAFormatError(
         f'{name!r} does not look like an image file name (expected e.g. '
         '000001.jpg in the first column)', path, line)
 
 
-def read_attributes(layout: Layout) -> Dict[str, Tuple[int, Optional[bytes], str]]:
+def read_attributes(
+    layout: Layout) -> Dict[str, Tuple[int, Optional[bytes], str]]:
   """Reads the attribute table: image_id -> (line, values or None, problem).
 
   `values` are 40 bytes 0/1 in ATTRIBUTE_NAMES order (-1 becomes 0), or None
@@ -242,46 +263,49 @@ def read_attributes(layout: Layout) -> Dict[str, Tuple[int, Optional[bytes], str
     number, text = next(lines, (1, ''))
     fields = text.split()
     if len(fields) != 1 or not fields[0].isdigit():
-      raise CelebAFormatError(
+      raise errors.CelebAFormatError(
           f'line 1 must be the number of images, found {text.strip()[:60]!r}',
           path, 1)
     declared = int(fields[0])
   header = next(lines, None)
   if header is None:
-    raise CelebAFormatError('the header with the attribute names is missing',
-                            path, 1 if csv_format else 2)
+    raise errors.CelebAFormatError(
+        'the header with the attribute names is missing', path,
+        1 if csv_format else 2)
   number, text = header
   if csv_format:
     names = _csv_fields(text)
     if not names or names[0] != 'image_id':
-      raise CelebAFormatError(
-          f'the header must start with image_id, found {text[:40]!r}', path, number)
+      raise errors.CelebAFormatError(
+          f'the header must start with image_id, found {text[:40]!r}', path,
+          number)
     names = names[1:]
   else:
     names = text.split()
   order = _check_names(names, path, number)
-  identity_order = order == list(range(len(ATTRIBUTE_NAMES)))
-  width = len(ATTRIBUTE_NAMES) + 1
+  identity_order = order == list(range(len(features.ATTRIBUTE_NAMES)))
+  width = len(features.ATTRIBUTE_NAMES) + 1
 
   rows: Dict[str, Tuple[int, Optional[bytes], str]] = {}
   for number, text in lines:
     fields = _csv_fields(text) if csv_format else text.split()
     if len(fields) != width:
-      raise CelebAFormatError(
+      raise errors.CelebAFormatError(
           f'expected {width} fields (a file name and {width - 1} values), '
           f'found {len(fields)}', path, number)
     image_id = fields[0]
     _check_image_name(image_id, path, number)
     if image_id in rows:
-      raise CelebAFormatError(
+      raise errors.CelebAFormatError(
           f'{image_id} is listed twice (first on line {rows[image_id][0]})',
           path, number)
     values = [_ATTRIBUTE_VALUE.get(v) for v in fields[1:]]
     if None in values:
       col = values.index(None)
-      rows[image_id] = (number, None,
-                        f'bad_attribute_value: {names[col]}={fields[col + 1]!r}, '
-                        'expected 1 or -1')
+      rows[image_id] = (
+          number, None,
+          f'bad_attribute_value: {names[col]}={fields[col + 1]!r}, '
+          'expected 1 or -1')
       continue
     if not identity_order:
       reordered = [0] * len(values)
@@ -290,32 +314,35 @@ def read_attributes(layout: Layout) -> Dict[str, Tuple[int, Optional[bytes], str
       values = reordered
     rows[image_id] = (number, bytes(values), '')
   if declared is not None and declared != len(rows):
-    raise CelebAFormatError(
+    raise errors.CelebAFormatError(
         f'line 1 says {declared} images but the table has {len(rows)} rows',
         path, 1)
   return rows
 
 
-def read_partitions(layout: Layout) -> Dict[str, Tuple[int, Optional[int], str]]:
-  """Reads the partition table: image_id -> (line, partition or None, problem)."""
+def read_partitions(
+    layout: Layout) -> Dict[str, Tuple[int, Optional[int], str]]:
+  """The partition table: image_id -> (line, partition or None, problem)."""
   path = layout.partitions
   lines = _lines(path)
   if layout.kind == KAGGLE:
     _, text = next(lines, (1, ''))
     if not text or _csv_fields(text) != ['image_id', 'partition']:
-      raise CelebAFormatError(
-          f'the header must be image_id,partition, found {text[:40]!r}', path, 1)
+      raise errors.CelebAFormatError(
+          f'the header must be image_id,partition, found {text[:40]!r}', path,
+          1)
   rows: Dict[str, Tuple[int, Optional[int], str]] = {}
   for number, text in lines:
     fields = _csv_fields(text) if layout.kind == KAGGLE else text.split()
     if len(fields) != 2:
-      raise CelebAFormatError(
-          f'expected 2 fields (a file name and a partition), found {len(fields)}',
+      raise errors.CelebAFormatError(
+          'expected 2 fields (a file name and a partition), found '
+          f'{len(fields)}',
           path, number)
     image_id, raw = fields
     _check_image_name(image_id, path, number)
     if image_id in rows:
-      raise CelebAFormatError(
+      raise errors.CelebAFormatError(
           f'{image_id} is listed twice (first on line {rows[image_id][0]})',
           path, number)
     partition = _PARTITION_VALUE.get(raw)
@@ -345,7 +372,8 @@ def read_catalog(layout: Layout, skip_bad: bool = False,
   entries: List[Entry] = []
   rejections: List[Rejection] = []
   for image_id, (line, values, problem) in attributes.items():
-    part_line, partition, part_problem = partitions.get(image_id, (None, None, ''))
+    part_line, partition, part_problem = partitions.get(image_id,
+                                                        (None, None, ''))
     if problem:
       rejections.append(Rejection(image_id, problem, attr_path, line))
     elif part_line is None:
@@ -355,11 +383,14 @@ def read_catalog(layout: Layout, skip_bad: bool = False,
     elif part_problem:
       rejections.append(Rejection(image_id, part_problem, part_path, part_line))
     elif image_id not in image_names:
-      rejections.append(Rejection(
-          image_id, f'missing_image: {image_id} is listed but not in {images_rel}/',
-          attr_path, line))
+      rejections.append(
+          Rejection(
+              image_id,
+              f'missing_image: {image_id} is listed but not in {images_rel}/',
+              attr_path, line))
     else:
-      entries.append(Entry(image_id, PARTITION_TO_SPLIT[partition], values, line))
+      entries.append(
+          Entry(image_id, features.PARTITION_TO_SPLIT[partition], values, line))
   for image_id, (line, _, _) in partitions.items():
     if image_id not in attributes:
       rejections.append(Rejection(
@@ -371,7 +402,8 @@ def read_catalog(layout: Layout, skip_bad: bool = False,
     more = len(rejections) - 1
     suffix = (f' (and {more} more bad image{"s" if more > 1 else ""}; '
               '--skip_bad converts the rest)' if more else '')
-    raise CelebAFormatError(first.reason + suffix, first.path, first.line)
+    raise errors.CelebAFormatError(first.reason + suffix, first.path,
+                                   first.line)
   entries.sort(key=lambda e: e.image_id)
   unlisted = len(image_names) - sum(1 for i in image_names
                                     if i in attributes or i in partitions)

@@ -1,8 +1,9 @@
 """Generates a CelebA look-alike in CelebA's official file layout.
 
-Nothing on the project's machines can download CelebA, yet the pipeline must
-run end to end on a fresh checkout. This module writes a small generated set
-that the converter reads through exactly the code it uses for the real data:
+CelebA cannot be fetched by the pipeline (it is distributed under an
+agreement, by hand), yet the pipeline must run end to end on a fresh
+checkout. This module writes a small generated set that the converter reads
+through exactly the code it uses for the real data:
 
   img_align_celeba/000001.jpg ...   178 x 218 RGB JPEGs of drawn faces
   list_attr_celeba.txt              count, 40 names, padded rows of 1 / -1
@@ -50,14 +51,17 @@ the same Pillow / libjpeg build).
 import dataclasses
 import io
 import json
+import math
+import multiprocessing
+import os
 import shutil
 from pathlib import Path
-from typing import Dict, List, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from models.features import ATTRIBUTE_NAMES, MALE_KEY, YOUNG_KEY
+from models import features
 
 IMAGE_WIDTH = 178
 IMAGE_HEIGHT = 218
@@ -70,9 +74,16 @@ YOUNG_LABEL_NOISE = 0.08
 # CelebA's label model for the two predicted attributes.
 P_MALE = 0.417
 P_YOUNG_GIVEN_FEMALE = 0.85
-P_YOUNG_GIVEN_MALE = 0.668   # so that P(Young) = 0.583 * 0.85 + 0.417 * 0.668 = 0.774
+# so that P(Young) = 0.583 * 0.85 + 0.417 * 0.668 = 0.774
+P_YOUNG_GIVEN_MALE = 0.668
 
-IMAGES_PER_IDENTITY = (1, 6)          # inclusive range, uniform (narrower below 180 images)
+# inclusive range, uniform (narrower below 180 images)
+IMAGES_PER_IDENTITY = (1, 6)
+# Below this many images per process a second process does not pay for its
+# start-up; chunks of this many images balance the processes.
+MIN_IMAGES_PER_PROCESS = 1000
+_IMAGES_PER_CHUNK = 5000
+_PROGRESS_EVERY = 64
 PARTITION_FRACTIONS = (0.8, 0.1, 0.1)  # train, eval, test (partitions 0, 1, 2)
 
 ATTR_FILE = 'list_attr_celeba.txt'
@@ -142,7 +153,7 @@ BEARD_STYLES: Tuple[str, ...] = ('Goatee', 'Mustache', 'Sideburns')
 # depend on the cohort, or the picture would leak the labels.
 DRAWN_ATTRIBUTES: Tuple[str, ...] = ('Smiling', 'Eyeglasses')
 
-_COL = {name: i for i, name in enumerate(ATTRIBUTE_NAMES)}
+_COL = {name: i for i, name in enumerate(features.ATTRIBUTE_NAMES)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,7 +164,8 @@ class SynthPlan:
   numbered train first, then eval, then test, as in CelebA.
   """
   image_ids: List[str]
-  attributes: np.ndarray    # (N, 40) uint8 0/1, columns in ATTRIBUTE_NAMES order
+  # (N, 40) uint8 0/1, columns in ATTRIBUTE_NAMES order
+  attributes: np.ndarray
   partitions: np.ndarray    # (N,) int8: 0 train, 1 eval, 2 test
   identities: np.ndarray    # (N,) int32, identity numbers from 1
   drawn_male: np.ndarray    # (N,) bool: the gender cue drawn in the picture
@@ -173,7 +185,8 @@ class SynthSummary:
   partition_counts: Dict[int, int]
   label_rates: Dict[str, float]        # observed P(Male), P(Young)
   cohort_counts: Dict[str, int]        # by features.cohort_name
-  flipped: Dict[str, int]              # images whose drawn cue contradicts the label
+  # images whose drawn cue contradicts the label
+  flipped: Dict[str, int]
 
 
 def cohort_probabilities() -> np.ndarray:
@@ -188,8 +201,8 @@ def expected_rates() -> Dict[str, float]:
   weights = cohort_probabilities()
   rates = {name: float(np.dot(weights, cohort_rates))
            for name, (_, cohort_rates) in ATTRIBUTE_RATES.items()}
-  rates[MALE_KEY] = P_MALE
-  rates[YOUNG_KEY] = float(weights[0] + weights[2])
+  rates[features.MALE_KEY] = P_MALE
+  rates[features.YOUNG_KEY] = float(weights[0] + weights[2])
   return rates
 
 
@@ -209,7 +222,7 @@ def best_achievable_accuracy() -> Dict[str, float]:
   def p_cue(cue: int, label: int, noise: float) -> float:
     return 1.0 - noise if cue == label else noise
 
-  best = {MALE_KEY: 0.0, YOUNG_KEY: 0.0}
+  best = {features.MALE_KEY: 0.0, features.YOUNG_KEY: 0.0}
   for cue_m in (0, 1):
     for cue_y in (0, 1):
       # P(labels, cues) for each label pair.
@@ -217,14 +230,15 @@ def best_achievable_accuracy() -> Dict[str, float]:
           (m, y): p * p_cue(cue_m, m, MALE_LABEL_NOISE) *
                   p_cue(cue_y, y, YOUNG_LABEL_NOISE)
           for (m, y), p in joint.items()}
-      best[MALE_KEY] += max(sum(s for (m, _), s in scores.items() if m == v)
-                            for v in (0, 1))
-      best[YOUNG_KEY] += max(sum(s for (_, y), s in scores.items() if y == v)
-                             for v in (0, 1))
+      best[features.MALE_KEY] += max(
+          sum(s for (m, _), s in scores.items() if m == v) for v in (0, 1))
+      best[features.YOUNG_KEY] += max(
+          sum(s for (_, y), s in scores.items() if y == v) for v in (0, 1))
   return {k: round(v, 12) for k, v in best.items()}
 
 
-def _assign_partitions(sizes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _assign_partitions(sizes: np.ndarray,
+                       rng: np.random.Generator) -> np.ndarray:
   """Puts whole identities into partitions, keeping image counts near 80/10/10.
 
   Identities are visited in random order and each goes to the partition
@@ -247,9 +261,9 @@ def _sample_attributes(male: np.ndarray, young: np.ndarray,
   """Draws the 40 attributes given per-image Male and Young labels."""
   n = len(male)
   cohort = 2 * male.astype(np.int64) + (1 - young.astype(np.int64))
-  attrs = np.zeros((n, len(ATTRIBUTE_NAMES)), np.uint8)
-  attrs[:, _COL[MALE_KEY]] = male
-  attrs[:, _COL[YOUNG_KEY]] = young
+  attrs = np.zeros((n, len(features.ATTRIBUTE_NAMES)), np.uint8)
+  attrs[:, _COL[features.MALE_KEY]] = male
+  attrs[:, _COL[features.YOUNG_KEY]] = young
 
   def rate(name: str) -> np.ndarray:
     return np.asarray(ATTRIBUTE_RATES[name][1])[cohort]
@@ -367,8 +381,9 @@ def _identities(num: int, seed: int) -> List[_Identity]:
   return out
 
 
-def _draw_face(rng: np.random.Generator, who: _Identity, male: bool, young: bool,
-              smiling: bool, eyeglasses: bool, noise: np.ndarray) -> Image.Image:
+def _draw_face(rng: np.random.Generator, who: _Identity, male: bool,
+               young: bool, smiling: bool, eyeglasses: bool,
+               noise: np.ndarray) -> Image.Image:
   """Draws one face; `male` and `young` are the cues to show, not labels.
 
   `noise` is a standard-normal field at least as large as the image, shared
@@ -403,19 +418,23 @@ def _draw_face(rng: np.random.Generator, who: _Identity, male: bool, young: bool
 
   # Hair behind the face: long for the female cue, a short cap for the male.
   if male:
-    d.ellipse((cx - a - 3, cy - b - rng.uniform(6, 12), cx + a + 3, cy - b * 0.05),
-              fill=_rgb(hair))
+    d.ellipse(
+        (cx - a - 3, cy - b - rng.uniform(6, 12), cx + a + 3, cy - b * 0.05),
+        fill=_rgb(hair))
   else:
     side = a + rng.uniform(15, 23)
     length = cy + b + rng.uniform(25, 45)
-    d.ellipse((cx - side, cy - b - 14, cx + side, cy + b * 0.6), fill=_rgb(hair))
+    d.ellipse((cx - side, cy - b - 14, cx + side, cy + b * 0.6),
+              fill=_rgb(hair))
     d.rectangle((cx - side, cy - b * 0.1, cx - a + 8, length), fill=_rgb(hair))
     d.rectangle((cx + a - 8, cy - b * 0.1, cx + side, length), fill=_rgb(hair))
 
   face = (cx - a, cy - b, cx + a, cy + b)
   d.ellipse(face, fill=_rgb(skin))
-  d.ellipse((cx - a - 5, cy - b * 0.25, cx - a + 5, cy + b * 0.05), fill=_rgb(skin * 0.92))
-  d.ellipse((cx + a - 5, cy - b * 0.25, cx + a + 5, cy + b * 0.05), fill=_rgb(skin * 0.92))
+  d.ellipse((cx - a - 5, cy - b * 0.25, cx - a + 5, cy + b * 0.05),
+            fill=_rgb(skin * 0.92))
+  d.ellipse((cx + a - 5, cy - b * 0.25, cx + a + 5, cy + b * 0.05),
+            fill=_rgb(skin * 0.92))
 
   if male:  # stubble to full beard over the jaw
     beard = _mix(skin, _mix(_BEARD, hair, 0.3), rng.uniform(0.6, 0.85))
@@ -427,16 +446,18 @@ def _draw_face(rng: np.random.Generator, who: _Identity, male: bool, young: bool
   if not young:  # wrinkles and eye bags
     for i in range(4):
       y = cy - b * 0.7 + i * 7
-      d.arc((cx - a * 0.65, y, cx + a * 0.65, y + 14), 200, 340, fill=line, width=3)
+      d.arc((cx - a * 0.65, y, cx + a * 0.65, y + 14), 200, 340, fill=line,
+            width=3)
     for s in (-1, 1):
-      d.line((cx + s * a * 0.22, cy + b * 0.08, cx + s * a * 0.45, cy + b * 0.45),
-             fill=line, width=3)
+      d.line(
+          (cx + s * a * 0.22, cy + b * 0.08, cx + s * a * 0.45, cy + b * 0.45),
+          fill=line, width=3)
       d.arc((cx + s * eye_dx - 9, eye_y + 1, cx + s * eye_dx + 9, eye_y + 11),
             20, 160, fill=line, width=2)
-      d.line((cx + s * (eye_dx + 11), eye_y - 2, cx + s * (eye_dx + 17), eye_y - 6),
-             fill=line, width=2)
-      d.line((cx + s * (eye_dx + 11), eye_y + 2, cx + s * (eye_dx + 17), eye_y + 5),
-             fill=line, width=2)
+      d.line((cx + s * (eye_dx + 11), eye_y - 2, cx + s *
+              (eye_dx + 17), eye_y - 6), fill=line, width=2)
+      d.line((cx + s * (eye_dx + 11), eye_y + 2, cx + s *
+              (eye_dx + 17), eye_y + 5), fill=line, width=2)
       for k in range(3):  # cheek lines
         x = cx + s * a * (0.55 + 0.09 * k)
         d.line((x, cy + b * 0.05, x + s * 3, cy + b * 0.3), fill=line, width=2)
@@ -444,20 +465,26 @@ def _draw_face(rng: np.random.Generator, who: _Identity, male: bool, young: bool
   for s in (-1, 1):
     ex = cx + s * eye_dx
     d.ellipse((ex - 8, eye_y - 4, ex + 8, eye_y + 4), fill=(240, 240, 236))
-    d.ellipse((ex - 3.5, eye_y - 3.5, ex + 3.5, eye_y + 3.5), fill=who.eye_colour)
-    d.line((ex - 9, eye_y - 10, ex + 9, eye_y - 11), fill=_rgb(hair * 0.8), width=3)
+    d.ellipse((ex - 3.5, eye_y - 3.5, ex + 3.5, eye_y + 3.5),
+              fill=who.eye_colour)
+    d.line((ex - 9, eye_y - 10, ex + 9, eye_y - 11), fill=_rgb(hair * 0.8),
+           width=3)
     if eyeglasses:
-      d.rectangle((ex - 13, eye_y - 9, ex + 13, eye_y + 9), outline=(20, 20, 20), width=2)
+      d.rectangle((ex - 13, eye_y - 9, ex + 13, eye_y + 9),
+                  outline=(20, 20, 20), width=2)
   if eyeglasses:
-    d.line((cx - eye_dx + 13, eye_y, cx + eye_dx - 13, eye_y), fill=(20, 20, 20), width=2)
+    d.line((cx - eye_dx + 13, eye_y, cx + eye_dx - 13, eye_y),
+           fill=(20, 20, 20), width=2)
 
   d.line((cx, eye_y + 6, cx - 4, cy + b * 0.22), fill=_rgb(skin * 0.7), width=2)
-  d.line((cx - 4, cy + b * 0.22, cx + 4, cy + b * 0.22), fill=_rgb(skin * 0.7), width=2)
+  d.line((cx - 4, cy + b * 0.22, cx + 4, cy + b * 0.22), fill=_rgb(skin * 0.7),
+         width=2)
 
   mouth_y = cy + b * 0.45
   lips = _rgb(_mix(skin, (150, 40, 50), 0.6))
   if smiling:
-    d.chord((cx - a * 0.38, mouth_y - 8, cx + a * 0.38, mouth_y + 8), 0, 180, fill=lips)
+    d.chord((cx - a * 0.38, mouth_y - 8, cx + a * 0.38, mouth_y + 8), 0, 180,
+            fill=lips)
   else:
     d.line((cx - a * 0.3, mouth_y, cx + a * 0.3, mouth_y), fill=lips, width=4)
 
@@ -481,7 +508,7 @@ def write_tables(output_dir: Union[str, Path], plan_: SynthPlan) -> None:
   out = Path(output_dir)
   n = len(plan_.image_ids)
   # The real header line ends with a space after 'Young'.
-  header = f'{n}\n' + ' '.join(ATTRIBUTE_NAMES) + ' \n'
+  header = f'{n}\n' + ' '.join(features.ATTRIBUTE_NAMES) + ' \n'
   (out / ATTR_FILE).write_text(header + _attr_rows(plan_), encoding='ascii')
   (out / PARTITION_FILE).write_text(
       ''.join(f'{i} {p}\n' for i, p in zip(plan_.image_ids, plan_.partitions)),
@@ -507,8 +534,103 @@ def _prepare_output(out: Path, overwrite: bool) -> None:
   (out / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
 
 
+def _draw_images(images_dir: Path, plan_: SynthPlan, seed: int, start: int,
+                 stop: int, tick: Optional[Callable[[int], None]] = None
+                 ) -> None:
+  """Draws and writes images start..stop-1 of the plan.
+
+  Image i depends only on the plan, the seed and i (its own generator is
+  seeded with [seed, 2, i]), so any split of the range over processes writes
+  the same bytes as one process.
+  """
+  looks = _identities(int(plan_.identities.max()), seed)
+  noise = np.random.default_rng([seed, 3]).standard_normal(
+      (IMAGE_HEIGHT + 64, IMAGE_WIDTH + 64, 3)).astype(np.float32)
+  smiling = plan_.column('Smiling')
+  glasses = plan_.column('Eyeglasses')
+  pending = 0
+  for i in range(start, stop):
+    rng = np.random.default_rng([seed, 2, i])
+    img = _draw_face(rng, looks[plan_.identities[i] - 1],
+                     bool(plan_.drawn_male[i]), bool(plan_.drawn_young[i]),
+                     bool(smiling[i]), bool(glasses[i]), noise)
+    buf = io.BytesIO()
+    img.save(buf, 'JPEG', quality=JPEG_QUALITY)
+    (images_dir / plan_.image_ids[i]).write_bytes(buf.getvalue())
+    pending += 1
+    if tick is not None and pending == _PROGRESS_EVERY:
+      tick(pending)
+      pending = 0
+  if tick is not None and pending:
+    tick(pending)
+
+
+_COUNTER = None  # the multiprocessing.Value a worker adds its progress to
+
+
+def _init_worker(counter) -> None:
+  global _COUNTER
+  _COUNTER = counter
+
+
+def _add_progress(n: int) -> None:
+  with _COUNTER.get_lock():
+    _COUNTER.value += n
+
+
+def _draw_chunk(args: Tuple[str, int, int, int, int]) -> None:
+  images_dir, num_images, seed, start, stop = args
+  _draw_images(Path(images_dir), plan(num_images, seed), seed, start, stop,
+               _add_progress)
+
+
+def default_workers(num_images: int) -> int:
+  """The usable cores, but one process for sets too small to pay for more."""
+  try:
+    cores = len(os.sched_getaffinity(0))
+  except AttributeError:
+    cores = os.cpu_count() or 1
+  return max(1, min(cores, num_images // MIN_IMAGES_PER_PROCESS))
+
+
+def _draw_all(images_dir: Path, plan_: SynthPlan, seed: int, workers: int,
+              progress: Optional[Callable[[int, int], None]]) -> None:
+  num_images = len(plan_.image_ids)
+  if workers <= 1:
+    done = [0]
+
+    def tick(n: int) -> None:
+      done[0] += n
+      if progress is not None:
+        progress(done[0], num_images)
+
+    _draw_images(images_dir, plan_, seed, 0, num_images, tick)
+    return
+  # Spawned, not forked: the caller may have TensorFlow (and its threads)
+  # loaded. Each worker rebuilds the plan from (num_images, seed), which is
+  # cheaper than pickling it.
+  ctx = multiprocessing.get_context('spawn')
+  counter = ctx.Value('q', 0)
+  chunks = max(workers, math.ceil(num_images / _IMAGES_PER_CHUNK))
+  bounds = [num_images * k // chunks for k in range(chunks + 1)]
+  tasks = [(str(images_dir), num_images, seed, bounds[k], bounds[k + 1])
+           for k in range(chunks)]
+  with ctx.Pool(workers, initializer=_init_worker,
+                initargs=(counter,)) as pool:
+    pending = pool.map_async(_draw_chunk, tasks)
+    while not pending.ready():
+      pending.wait(0.5)
+      if progress is not None and not pending.ready():
+        progress(counter.value, num_images)
+    pending.get()
+  if progress is not None:
+    progress(counter.value, num_images)
+
+
 def synthesize(output_dir: Union[str, Path], num_images: int, seed: int,
-               overwrite: bool = False) -> SynthSummary:
+               overwrite: bool = False, workers: Optional[int] = None,
+               progress: Optional[Callable[[int, int], None]] = None
+               ) -> SynthSummary:
   """Writes a generated CelebA of `num_images` images into `output_dir`.
 
   Args:
@@ -517,52 +639,57 @@ def synthesize(output_dir: Union[str, Path], num_images: int, seed: int,
       partition).
     seed: the same seed and count give byte-identical output.
     overwrite: replace a previous generated set (only the files this writes).
+    workers: drawing processes; default `default_workers(num_images)`. Any
+      number writes the same bytes.
+    progress: called now and then with (images written, total).
   """
   out = Path(output_dir)
   _prepare_output(out, overwrite)
   p = plan(num_images, seed)
-  looks = _identities(int(p.identities.max()), seed)
-  noise = np.random.default_rng([seed, 3]).standard_normal(
-      (IMAGE_HEIGHT + 64, IMAGE_WIDTH + 64, 3)).astype(np.float32)
-  smiling = p.column('Smiling')
-  glasses = p.column('Eyeglasses')
-  images = out / IMAGES_DIR
-  for i, image_id in enumerate(p.image_ids):
-    rng = np.random.default_rng([seed, 2, i])
-    img = _draw_face(rng, looks[p.identities[i] - 1], bool(p.drawn_male[i]),
-                    bool(p.drawn_young[i]), bool(smiling[i]), bool(glasses[i]),
-                    noise)
-    buf = io.BytesIO()
-    img.save(buf, 'JPEG', quality=JPEG_QUALITY)
-    (images / image_id).write_bytes(buf.getvalue())
+  _draw_all(out / IMAGES_DIR, p, seed,
+            default_workers(num_images) if workers is None else workers,
+            progress)
   write_tables(out, p)
 
-  male, young = p.column(MALE_KEY), p.column(YOUNG_KEY)
+  male, young = p.column(features.MALE_KEY), p.column(features.YOUNG_KEY)
   flipped_male = [i for i, f in zip(p.image_ids, p.drawn_male != male) if f]
   flipped_young = [i for i, f in zip(p.image_ids, p.drawn_young != young) if f]
-  # Imported here: features' cohort naming is only needed for the summary.
-  from models.features import cohort_name
   cohorts: Dict[str, int] = {}
   for m, y in zip(male, young):
-    name = cohort_name(int(m), int(y))
+    name = features.cohort_name(int(m), int(y))
     cohorts[name] = cohorts.get(name, 0) + 1
   summary = SynthSummary(
       output_dir=str(out), num_images=num_images, seed=seed,
-      num_identities=len(looks),
+      num_identities=int(p.identities.max()),
       partition_counts={k: int((p.partitions == k).sum()) for k in (0, 1, 2)},
-      label_rates={MALE_KEY: float(male.mean()), YOUNG_KEY: float(young.mean())},
-      cohort_counts=cohorts,
-      flipped={MALE_KEY: len(flipped_male), YOUNG_KEY: len(flipped_young)})
+      label_rates={
+          features.MALE_KEY: float(male.mean()),
+          features.YOUNG_KEY: float(young.mean())
+      }, cohort_counts=cohorts, flipped={
+          features.MALE_KEY: len(flipped_male),
+          features.YOUNG_KEY: len(flipped_young)
+      })
   info = {
-      'generator': 'components.celeba.synth', 'synthetic': True,
-      'num_images': num_images, 'seed': seed,
-      'label_noise': {MALE_KEY: MALE_LABEL_NOISE, YOUNG_KEY: YOUNG_LABEL_NOISE},
+      'generator': 'components.celeba.synth',
+      'synthetic': True,
+      'num_images': num_images,
+      'seed': seed,
+      'label_noise': {
+          features.MALE_KEY: MALE_LABEL_NOISE,
+          features.YOUNG_KEY: YOUNG_LABEL_NOISE
+      },
       'best_achievable_accuracy': best_achievable_accuracy(),
       # Without output_dir: the same seed gives the same bytes anywhere.
-      'summary': {k: v for k, v in dataclasses.asdict(summary).items()
-                  if k != 'output_dir'},
-      'flipped_images': {MALE_KEY: flipped_male, YOUNG_KEY: flipped_young},
+      'summary': {
+          k: v
+          for k, v in dataclasses.asdict(summary).items()
+          if k != 'output_dir'
+      },
+      'flipped_images': {
+          features.MALE_KEY: flipped_male,
+          features.YOUNG_KEY: flipped_young
+      },
   }
-  (out / INFO_FILE).write_text(json.dumps(info, indent=1, sort_keys=True) + '\n')
+  (out /
+   INFO_FILE).write_text(json.dumps(info, indent=1, sort_keys=True) + '\n')
   return summary
-

@@ -19,11 +19,14 @@ One idea per module:
   maps.py          static 2-D maps (PCA, t-SNE) coloured by truth/prediction
   saliency.py      signed Integrated Gradients per output (PAIR `saliency`)
   overlays.py      saliency heatmaps drawn over the faces, per cohort
-  explanation.py   explanation.json, the contract the HTML report reads
+  config.py        ExplainConfig, the stage's knobs (one component parameter)
   outputs.py       writing files locally or to gs:// (tf.io.gfile)
   run.py           the whole stage: examples + model -> an output folder
   component.py     the TFX component (node id 'ModelExplainer')
   __main__.py      the command line
+
+explanation.json, the index of the figures that the slice report reads, is a
+contract of its own (components/contracts/explanation.py).
 
 The output folder (the ModelExplanation artifact) holds:
 

@@ -11,38 +11,40 @@
       --output_dir /tmp/explained
 
 --model takes a SavedModel folder, the Pusher's destination (the latest push
-is used) or a Trainer Model artifact. Defaults come from
-pipeline.configs.ExplainConfig (the preset given by --preset); each flag
-overrides one field. Every run writes explanation.json beside the figures;
+is used) or a Trainer Model artifact. Every other flag is a field of
+ExplainConfig (components/explain/config.py) under the same name, with the
+same default. Every run writes explanation.json beside the figures;
 `embeddings` also writes the Embedding Projector files
 (`tensorboard --logdir OUT/projector`, the Projector tab).
 """
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 import argparse  # pylint: disable=g-import-not-at-top
 import dataclasses
 import sys
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
+from components.explain import config as config_lib
 from components.explain import examples as examples_lib
 from components.explain import run
 from components.explain import served_model
-from pipeline import configs
 
-_OVERRIDES = {
-    # flag: ExplainConfig field
-    'max_images': 'max_embedding_images',
-    'tsne_max_images': 'tsne_max_images',
-    'tsne_iterations': 'tsne_iterations',
-    'images_per_cohort': 'saliency_images_per_cohort',
-    'average_images_per_cohort': 'saliency_average_images_per_cohort',
-    'steps': 'integrated_gradients_steps',
-    'seed': 'seed',
-}
+_DEFAULTS = config_lib.ExplainConfig()
+# The fields each command uses; `enabled` belongs to the pipeline.
+_SALIENCY_FIELDS = ('integrated_gradients_steps',)
+_EMBEDDINGS_FIELDS = tuple(f.name for f in dataclasses.fields(_DEFAULTS)
+                           if f.name != 'enabled')
+
+
+def _add_fields(parser: argparse.ArgumentParser,
+                names: Sequence[str]) -> None:
+  for name in names:
+    default = getattr(_DEFAULTS, name)
+    parser.add_argument(f'--{name}', type=type(default), default=default,
+                        help='default %(default)s')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -55,18 +57,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     sub.add_argument('--model', required=True,
                      help='SavedModel, push destination or Trainer model')
     sub.add_argument('--output_dir', required=True)
-    sub.add_argument('--preset', choices=sorted(configs.PRESETS),
-                     default='sample',
-                     help='whose ExplainConfig gives the defaults '
-                          '(default %(default)s)')
-    sub.add_argument('--steps', type=int,
-                     help='Integrated Gradients steps')
 
   saliency = commands.add_parser(
       'saliency', help='saliency maps of image files, one figure each')
   common(saliency)
   saliency.add_argument('--image', required=True, nargs='+',
                         help='image file(s); non-JPEGs are converted')
+  _add_fields(saliency, _SALIENCY_FIELDS)
 
   embed = commands.add_parser(
       'embeddings',
@@ -76,26 +73,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
   embed.add_argument('--examples', required=True, nargs='+',
                      help='TFRecord glob(s) or folders of tf.Examples '
                           '(GZIP when named *.gz)')
-  embed.add_argument('--max_images', type=int)
-  embed.add_argument('--tsne_max_images', type=int)
-  embed.add_argument('--tsne_iterations', type=int)
-  embed.add_argument('--images_per_cohort', type=int)
-  embed.add_argument('--average_images_per_cohort', type=int)
-  embed.add_argument('--seed', type=int)
+  _add_fields(embed, _EMBEDDINGS_FIELDS)
   return parser.parse_args(argv)
 
 
-def config_from(args: argparse.Namespace) -> configs.ExplainConfig:
-  config = configs.PRESETS[args.preset].explain
-  changes = {field: getattr(args, flag) for flag, field in _OVERRIDES.items()
-             if getattr(args, flag, None) is not None}
-  return dataclasses.replace(config, **changes)
+def config_from(args: argparse.Namespace) -> config_lib.ExplainConfig:
+  fields = (_SALIENCY_FIELDS if args.command == 'saliency' else
+            _EMBEDDINGS_FIELDS)
+  return dataclasses.replace(
+      _DEFAULTS, **{name: getattr(args, name) for name in fields})
 
 
 def main(argv: Optional[List[str]] = None) -> int:
   args = parse_args(argv)
-  config = config_from(args)
   try:
+    config = config_from(args)
     if args.command == 'saliency':
       document = run.explain_image_files(
           args.model, args.image, args.output_dir,

@@ -12,14 +12,10 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
+from components.contracts import metric_names
 from components.explain import examples
 from components.explain import served_model
 from models import features
-
-# The Evaluator's decision threshold (pipeline.eval_config.DECISION_THRESHOLD,
-# kept equal by a test): imported from there it would load TFMA, seconds of
-# start-up for the command line.
-DECISION_THRESHOLD = 0.5
 
 
 @dataclasses.dataclass
@@ -29,8 +25,9 @@ class Embedded:
   probabilities: Dict[str, np.ndarray]  # output -> [n] float32
 
   def predicted(self, output: str) -> np.ndarray:
-    """0/1 decisions at the threshold the Evaluator uses."""
-    return (self.probabilities[output] >= DECISION_THRESHOLD).astype(np.int64)
+    """0/1 decisions as the Evaluator makes them: above the threshold is 1."""
+    return (self.probabilities[output] >
+            metric_names.DECISION_THRESHOLD).astype(np.int64)
 
   def predicted_cohorts(self) -> List[str]:
     return examples.cohorts_of(self.predicted(features.MALE_KEY),

@@ -12,9 +12,7 @@ sampling holds at most `max_images` serialized examples (JPEG bytes, about
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import dataclasses  # pylint: disable=g-import-not-at-top
+import dataclasses
 import io
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -36,12 +34,6 @@ class Faces:
 
   def __len__(self) -> int:
     return len(self.jpegs)
-
-  def subset(self, indices: Sequence[int]) -> 'Faces':
-    indices = list(indices)
-    return Faces(image_ids=[self.image_ids[i] for i in indices],
-                 jpegs=[self.jpegs[i] for i in indices],
-                 labels={k: v[indices] for k, v in self.labels.items()})
 
   def cohorts(self) -> List[str]:
     """Ground-truth Male x Young cohort of each face ('unknown' if either
@@ -77,8 +69,9 @@ def _records(files: Sequence[str]) -> Iterable[bytes]:
       yield record
 
 
-def reservoir_sample(items: Iterable[bytes], k: int,
-                     rng: np.random.Generator) -> Tuple[List[int], List[bytes], int]:
+def reservoir_sample(
+    items: Iterable[bytes], k: int,
+    rng: np.random.Generator) -> Tuple[List[int], List[bytes], int]:
   """Algorithm R: a uniform sample of k items in one pass.
 
   Returns the chosen items' positions (ascending), the items in that order,
@@ -121,7 +114,8 @@ def parse(serialized: Sequence[bytes],
       labels={k: parsed[k].numpy() for k in features.LABEL_KEYS})
 
 
-def read_faces(files: Sequence[str], max_images: int, seed: int) -> Tuple[Faces, int]:
+def read_faces(files: Sequence[str], max_images: int,
+               seed: int) -> Tuple[Faces, int]:
   """A seeded uniform sample of at most `max_images` faces from TFRecords.
 
   Returns the faces (in file order) and the number of examples in the files.

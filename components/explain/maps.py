@@ -124,7 +124,9 @@ def plot_map(map2d: Map2D, faces: examples.Faces,
              embedded: embeddings_lib.Embedded, title: str,
              seed: int = 0) -> Figure:
   """Rows: outputs; columns: truth, predicted probability, errors by cohort."""
-  outputs_order = [k for k in features.LABEL_KEYS if k in embedded.probabilities]
+  outputs_order = [
+      k for k in features.LABEL_KEYS if k in embedded.probabilities
+  ]
   idx = map2d.indices
   # Draw in a random order so that no class systematically hides another.
   order = np.random.default_rng([seed, 3]).permutation(len(idx))

@@ -109,9 +109,10 @@ def saliency_figure(rows: Sequence[Explained], title: str) -> Figure:
     lines = [row.image_id, row.cohort or 'cohort unknown']
     for o in outputs_order:
       result = row.saliency.outputs[o]
-      lines.append(f'P({features.VALUE_NAMES[o][1]})={result.probability:.2f} '
-                   f'[{_value(o, row.truth.get(o, -1))}], '
-                   f'{result.probability - result.baseline_probability:+.2f} vs grey')
+      lines.append(
+          f'P({features.VALUE_NAMES[o][1]})={result.probability:.2f} '
+          f'[{_value(o, row.truth.get(o, -1))}], '
+          f'{result.probability - result.baseline_probability:+.2f} vs grey')
     ax.set_title('\n'.join(lines), fontsize=7)
     for j, output in enumerate(outputs_order):
       result = row.saliency.outputs[output]

@@ -60,10 +60,6 @@ class ProjectorFiles:
   dims: int
   single_image_dim: Tuple[int, int]  # (width, height)
 
-  @property
-  def config_path(self) -> str:
-    return os.path.join(self.folder, CONFIG_FILE)
-
 
 def label_columns(output: str) -> List[str]:
   return [f'{output}_true', f'{output}_pred', f'{output}_prob',
@@ -84,7 +80,9 @@ def _value_name(output: str, value: int) -> str:
 def metadata_rows(faces: examples.Faces, embedded: embeddings_lib.Embedded
                   ) -> Tuple[List[str], List[List[str]]]:
   """The metadata table: header and one row of strings per face."""
-  outputs_order = [k for k in features.LABEL_KEYS if k in embedded.probabilities]
+  outputs_order = [
+      k for k in features.LABEL_KEYS if k in embedded.probabilities
+  ]
   header = metadata_header(outputs_order)
   cohorts = faces.cohorts()
   predicted_cohorts = embedded.predicted_cohorts()

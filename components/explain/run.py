@@ -2,7 +2,7 @@
 folder of projector files, maps, saliency figures and explanation.json out.
 
 Both the ModelExplainer component and `python -m components.explain` call
-these functions, with the knobs of pipeline.configs.ExplainConfig, so the
+these functions, with the knobs of an ExplainConfig (config.py), so the
 pipeline's artifact and an ad-hoc run of the command are made the same way.
 """
 
@@ -17,8 +17,9 @@ import numpy as np
 import tensorflow as tf
 
 from components.explain import embeddings as embeddings_lib
+from components.explain import config as config_lib
 from components.explain import examples as examples_lib
-from components.explain import explanation
+from components.contracts import explanation
 from components.explain import maps
 from components.explain import outputs
 from components.explain import overlays
@@ -26,7 +27,6 @@ from components.explain import projector
 from components.explain import saliency as saliency_lib
 from components.explain import served_model
 from models import features
-from pipeline import configs
 
 PROJECTOR_DIR = 'projector'
 MAPS_DIR = 'maps'
@@ -73,7 +73,8 @@ def slug(text: str) -> str:
   return re.sub(r'[^a-z0-9-]+', '_', text.lower()).strip('_') or 'image'
 
 
-def _saliency_arrays(rows: Sequence[overlays.Explained]) -> Dict[str, np.ndarray]:
+def _saliency_arrays(
+    rows: Sequence[overlays.Explained]) -> Dict[str, np.ndarray]:
   arrays = {'image_ids': np.array([r.image_id for r in rows])}
   if rows:
     arrays['pixels'] = np.stack([r.saliency.pixels for r in rows])
@@ -181,7 +182,7 @@ def _averages_caption(steps: int) -> str:
 
 
 def explain_examples(model_dir: str, example_files: Sequence[str],
-                     output_dir: str, config: configs.ExplainConfig, *,
+                     output_dir: str, config: config_lib.ExplainConfig, *,
                      pushed: bool = False,
                      extra: Optional[Dict[str, Any]] = None
                      ) -> Dict[str, Any]:
@@ -284,7 +285,7 @@ def explain_examples(model_dir: str, example_files: Sequence[str],
   records = [_saliency_record(
       r, f'{SALIENCY_DIR}/saliency_{slug(r.cohort)}.png') for r in explained]
   gaps = [o['completeness_gap'] for r in records for o in r['outputs'].values()]
-  document = explanation.write_explanation(
+  document = explanation.write(
       output_dir, model_uri=model.model_dir, pushed=pushed, figures=figures,
       seconds=round(timer.total, 3),
       num_examples=total, num_embedded=len(faces),
@@ -332,7 +333,7 @@ def explain_image_files(model_dir: str, image_paths: Sequence[str],
                     **_saliency_arrays(explained))
   timer.step('draw_saliency', t)
   records = [_saliency_record(r, f.file) for r, f in zip(explained, figures)]
-  return explanation.write_explanation(
+  return explanation.write(
       output_dir, model_uri=model.model_dir, pushed=False, figures=figures,
       seconds=round(timer.total, 3), pushed_known=False,
       saliency={'method': saliency_lib.METHOD,

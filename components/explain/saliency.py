@@ -14,7 +14,7 @@ Why Integrated Gradients, and not Grad-CAM (which the same library offers):
   already pushed model as served.
 * Resolution. MobileNetV2's last feature map is 1/32 of the input: 3 x 3
   cells at the sample's 96 px, 7 x 7 at 224 px. That cannot tell the jaw
-  (beard) from the hair beside it, the very cues the reference study reads.
+  (beard) from the hair beside it, the very cues gender and age show in.
   IG attributes to every input pixel.
 * Sign. IG's attribution is signed, and by its completeness property the
   attributions sum to p(image) - p(baseline): the positive part is what
@@ -127,8 +127,8 @@ def mean_attribution(predict: PredictFn, pixels: np.ndarray, output: str,
   Single maps of a small network trained from scratch are speckled; faces
   are aligned (CelebA's and the generated sample's), so averaging over a
   cohort cancels what is particular to one image and keeps the regions the
-  model reads for all of them (the reference study's 'chin and neck towards
-  Male, hair towards Female').
+  model reads for all of them (for gender, typically chin and neck towards
+  Male, hair towards Female).
   """
   maps = [integrated_gradients(predict, p, output, steps).sum(axis=-1)
           for p in np.asarray(pixels, np.float32)]

@@ -16,9 +16,7 @@ decode/resize/scale code can drift from the model's.
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-from typing import Dict, List, Sequence  # pylint: disable=g-import-not-at-top
+from typing import Dict, List, Sequence
 
 import numpy as np
 import tensorflow as tf

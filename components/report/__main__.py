@@ -11,23 +11,19 @@ Run ids and indices are looked up in --metadata (default: the local runner's
 outputs/pipeline_root/metadata.sqlite). Give --metadata twice when A and B
 live in different stores.
 
-Reproducing the reference study (plain BCE vs class-weighted BCE):
+Plain BCE against class-weighted BCE, on the same data:
 
     python local_runner.py --loss bce --output_root /tmp/study
     python local_runner.py --loss weighted_bce --output_root /tmp/study
     python -m components.report compare -2 -1 \\
-        --metadata /tmp/study/pipeline_root/metadata.sqlite --names bce weighted_bce
+        --metadata /tmp/study/pipeline_root/metadata.sqlite \\
+        --names bce weighted_bce
 """
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import argparse  # pylint: disable=g-import-not-at-top
+import argparse
 import sys
 from typing import List, Optional
 
-from pipeline import configs
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -46,9 +42,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
   cmp.add_argument('--metadata', action='append', default=[],
                    metavar='PATH',
                    help='MLMD SQLite store; once for both, or twice (A, B)')
-  cmp.add_argument('--pipeline_name', default=configs.PIPELINE_NAME,
-                   help='pipeline whose runs A and B are (default '
-                        '%(default)s; the only one in the store otherwise)')
+  cmp.add_argument('--pipeline_name',
+                   help='pipeline whose runs A and B are (default: the only '
+                        'one in the store)')
   cmp.add_argument('--names', nargs=2, default=['A', 'B'],
                    metavar=('NAME_A', 'NAME_B'),
                    help='column titles of the two models (default: A B)')

@@ -1,7 +1,8 @@
 """Model A against model B: the slice report of two evaluations side by side.
 
-The reference study compared plain BCE with class-weighted BCE. Each loss is
-one pipeline run; this module turns the two runs' Evaluator outputs into one
+Choosing a loss means comparing, e.g., plain BCE with class-weighted BCE.
+Each loss is one pipeline run; this module turns the two runs' Evaluator
+outputs into one
 report with A as the reference and B as the subject, through the same content
 and renderers as the in-pipeline report (content.comparison), so a comparison
 reads exactly like a 'baseline vs candidate' report.
@@ -13,12 +14,14 @@ import re
 from typing import List, Optional, Sequence
 
 from components.report import content as content_lib
-from components.report import explanation as explanation_lib
+from components.contracts import explanation as explanation_lib
 from components.report import runs
-from components.report import sources
 from components.report import writer
-from pipeline import configs
-from pipeline import run_results
+from components.celeba import local_data
+from components.contracts import local_layout
+from components.contracts import run_results
+from components.contracts import label_balance
+from models import run_record
 
 
 @dataclasses.dataclass
@@ -29,14 +32,14 @@ class ComparisonResult:
 
 
 def resolve(ref: str, metadata_path: Optional[str],
-            pipeline_name: str) -> runs.RunArtifacts:
+            pipeline_name: Optional[str]) -> runs.RunArtifacts:
   """A run's artifacts from an Evaluator folder, a run id or an index."""
   if runs.is_evaluation_path(ref):
     return runs.for_evaluation_path(ref, metadata_path)
   if os.path.sep in ref or ref.startswith('.'):
     raise FileNotFoundError(f'{ref!r} is not an Evaluator output folder '
                             '(no metrics or eval_config.json in it)')
-  metadata_path = metadata_path or configs.local_paths().metadata_path
+  metadata_path = metadata_path or local_layout.local_paths().metadata_path
   if not os.path.isfile(metadata_path):
     raise FileNotFoundError(f'no MLMD store at {metadata_path}; pass '
                             '--metadata PIPELINE_ROOT/metadata.sqlite')
@@ -50,8 +53,10 @@ def model_result(run: runs.RunArtifacts, name: str
                  ) -> content_lib.ModelResult:
   return content_lib.model_from_evaluation(
       run.evaluation_uri, name, run_id=run.run_id,
-      training=sources.training_record(run.model_run_uri),
-      push=run.push, balance=sources.balance(run.statistics),
+      training=run_record.read(run.model_run_uri),
+      push=run.push,
+      balance=(label_balance.read_balance(run.statistics)
+               if run.statistics is not None else None),
       explanation=explanation_lib.load(run.explanation_uri))
 
 
@@ -68,13 +73,13 @@ def default_output_dir(a: runs.RunArtifacts, b: runs.RunArtifacts) -> str:
   """<output root of B>/reports/compare-<A>-vs-<B>, beside B's pipeline root."""
   metadata_path = runs.find_metadata(b.evaluation_uri)
   root = (os.path.dirname(os.path.dirname(metadata_path)) if metadata_path
-          else configs.OUTPUT_ROOT)
+          else local_layout.DEFAULT_OUTPUT_ROOT)
   return os.path.join(root, 'reports', f'compare-{_slug(a)}-vs-{_slug(b)}')
 
 
 def compare(ref_a: str, ref_b: str, *,
             metadata: Sequence[str] = (),
-            pipeline_name: str = configs.PIPELINE_NAME,
+            pipeline_name: Optional[str] = None,
             names: Sequence[str] = ('A', 'B'),
             output_dir: Optional[str] = None,
             title: Optional[str] = None,
@@ -85,10 +90,16 @@ def compare(ref_a: str, ref_b: str, *,
   stores = list(metadata) * (2 if len(metadata) == 1 else 1) or [None, None]
   run_a = resolve(ref_a, stores[0], pipeline_name)
   run_b = resolve(ref_b, stores[1], pipeline_name)
+  if (os.path.realpath(run_a.evaluation_uri) ==
+      os.path.realpath(run_b.evaluation_uri)):
+    raise ValueError(
+        f'A ({ref_a}) and B ({ref_b}) are the same evaluation, '
+        f'{run_a.evaluation_uri}: a run whose Evaluator was cached reuses '
+        'the evaluation of the run before it, so every change would be '
+        '+0.0; compare two runs that trained different models')
   a, b = model_result(run_a, names[0]), model_result(run_b, names[1])
   if note is None:
-    from pipeline import run_summary  # pylint: disable=g-import-not-at-top
-    note = (run_summary.SYNTHETIC_NOTE
+    note = (local_data.GENERATED_NOTE
             if run_a.generated_data or run_b.generated_data else '')
   title = title or (f'Model comparison: {a.name} ({a.description or "?"}) '
                     f'vs {b.name} ({b.description or "?"})')

@@ -13,7 +13,7 @@ Inputs:
                  balance per split and the cohort counts
   model_run      optional: the Trainer's ModelRun (class weights, loss)
   pushed_model   optional: the Pusher's PushedModel (whether and where pushed)
-  explanation    optional: a ModelExplanation (issue 6's ModelExplainer), whose
+  explanation    optional: the ModelExplainer's ModelExplanation, whose
                  figures are embedded
 
 Optional inputs are declared the TFX 1.16 way for Python-function components:
@@ -30,11 +30,13 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import standard_artifacts
 
 from components import artifacts
-from components import evaluation_results as er
+from components.contracts import evaluation as er
 from components.report import content as content_lib
-from components.report import explanation as explanation_lib
-from components.report import sources
+from components.contracts import explanation as explanation_lib
 from components.report import writer
+from components.contracts import label_balance
+from components.contracts import push_record
+from models import run_record
 
 DEFAULT_TITLE = 'Slice report: Male and Young per gender x age cohort'
 
@@ -49,9 +51,11 @@ def build_report(evaluation_uri: str, *,
   """The report of one pipeline run, from its artifacts."""
   return content_lib.for_run(
       evaluation_uri, title=title, note=note,
-      training=sources.training_record(model_run_uri),
-      push=sources.push_record(pushed_model),
-      balance=sources.balance(statistics),
+      training=run_record.read(model_run_uri),
+      push=(push_record.read(pushed_model) if pushed_model is not None
+            else None),
+      balance=(label_balance.read_balance(statistics)
+               if statistics is not None else None),
       explanation=explanation_lib.load(explanation_uri))
 
 

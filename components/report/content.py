@@ -17,14 +17,15 @@ import dataclasses
 import math
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from components import evaluation_results as er
-from components import label_balance
-from components.baseline import record as baseline_record
-from components.report import explanation as explanation_lib
-from components.report import sources
+from components.contracts import baseline_record
+from components.contracts import evaluation as er
+from components.contracts import label_balance
+from components.contracts import explanation as explanation_lib
 from components.report import thresholds as thresholds_lib
 from models import features
-from pipeline import eval_config
+from components.contracts import metric_names
+from components.contracts import push_record
+from models import run_record
 
 # Per-output metrics: (TFMA name, column title, formatter).
 Formatter = Callable[[float], str]
@@ -57,18 +58,19 @@ class MetricInfo:
 
 
 METRICS: Tuple[MetricInfo, ...] = (
-    MetricInfo(eval_config.ACCURACY, 'accuracy', percent, percent_points, True),
-    MetricInfo(eval_config.FALSE_POSITIVE_RATE, 'FPR', percent,
-               percent_points, False),
-    MetricInfo(eval_config.FALSE_NEGATIVE_RATE, 'FNR', percent,
-               percent_points, False),
-    MetricInfo(eval_config.AUC, 'AUC', decimal, signed_decimal, True),
-    MetricInfo(eval_config.PRECISION, 'precision', percent, percent_points,
+    MetricInfo(metric_names.ACCURACY, 'accuracy', percent, percent_points,
                True),
-    MetricInfo(eval_config.RECALL, 'recall', percent, percent_points, True),
-    MetricInfo(eval_config.CROSS_ENTROPY, 'BCE loss', decimal, signed_decimal,
+    MetricInfo(metric_names.FALSE_POSITIVE_RATE, 'FPR', percent, percent_points,
                False),
-    MetricInfo(eval_config.EXAMPLE_COUNT, 'examples', count, signed_count,
+    MetricInfo(metric_names.FALSE_NEGATIVE_RATE, 'FNR', percent, percent_points,
+               False),
+    MetricInfo(metric_names.AUC, 'AUC', decimal, signed_decimal, True),
+    MetricInfo(metric_names.PRECISION, 'precision', percent, percent_points,
+               True),
+    MetricInfo(metric_names.RECALL, 'recall', percent, percent_points, True),
+    MetricInfo(metric_names.CROSS_ENTROPY, 'BCE loss', decimal, signed_decimal,
+               False),
+    MetricInfo(metric_names.EXAMPLE_COUNT, 'examples', count, signed_count,
                None),
 )
 METRIC_INFO: Dict[str, MetricInfo] = {m.name: m for m in METRICS}
@@ -131,8 +133,8 @@ class ModelResult:
   model_uri: str = ''
   run_id: str = ''
   verdict: Optional[Verdict] = None
-  training: Optional[sources.TrainingRecord] = None
-  push: Optional[sources.PushRecord] = None
+  training: Optional[run_record.TrainingRecord] = None
+  push: Optional[push_record.PushRecord] = None
   balance: Optional[Dict[str, label_balance.SplitBalance]] = None
   explanation: Optional[explanation_lib.Explanation] = None
 
@@ -247,22 +249,15 @@ class ReportContent:
             for key in slices
             for metric in metrics]
 
-  def shared_balance(self) -> bool:
-    """Whether every model with a balance saw the same data."""
-    balances = [m.balance for m in self.models if m.balance is not None]
-    return len(balances) > 1 and all(b == balances[0] for b in balances[1:])
-
-
-def verdict_of(evaluation_uri: str, evaluation: er.Evaluation) -> Verdict:
+def verdict_of(evaluation: er.Evaluation) -> Verdict:
   return Verdict(blessed=evaluation.validation_ok,
                  has_baseline=evaluation.has_baseline,
-                 checks=thresholds_lib.threshold_checks(evaluation_uri,
-                                                        evaluation),
+                 checks=thresholds_lib.threshold_checks(evaluation),
                  failures=list(evaluation.failures),
-                 baseline=baseline_record.read(evaluation_uri))
+                 baseline=evaluation.baseline_record)
 
 
-def describe(training: Optional[sources.TrainingRecord],
+def describe(training: Optional[run_record.TrainingRecord],
              run_id: str = '') -> str:
   """'loss bce, run 2026-...': what tells two runs of the study apart."""
   parts = []
@@ -277,19 +272,19 @@ def model_from_evaluation(
     evaluation_uri: str, name: str, *,
     evaluation: Optional[er.Evaluation] = None,
     run_id: str = '',
-    training: Optional[sources.TrainingRecord] = None,
-    push: Optional[sources.PushRecord] = None,
+    training: Optional[run_record.TrainingRecord] = None,
+    push: Optional[push_record.PushRecord] = None,
     balance: Optional[Dict[str, label_balance.SplitBalance]] = None,
     explanation: Optional[explanation_lib.Explanation] = None) -> ModelResult:
   """The candidate of one Evaluator output as a column, with its verdict."""
   evaluation = evaluation or er.load_evaluation(evaluation_uri)
-  locations = thresholds_lib.load_model_locations(evaluation_uri)
+  locations = evaluation.model_locations
   model_uri = locations.get(er.CANDIDATE, locations.get('', ''))
   return ModelResult(
       name=name, description=describe(training, run_id),
       metrics=evaluation.candidate(), evaluation_uri=evaluation_uri,
       model_uri=model_uri, run_id=run_id,
-      verdict=verdict_of(evaluation_uri, evaluation), training=training,
+      verdict=verdict_of(evaluation), training=training,
       push=push, balance=balance, explanation=explanation)
 
 
@@ -297,8 +292,8 @@ def for_run(evaluation_uri: str, *,
             title: str = 'Slice report',
             note: str = '',
             run_id: str = '',
-            training: Optional[sources.TrainingRecord] = None,
-            push: Optional[sources.PushRecord] = None,
+            training: Optional[run_record.TrainingRecord] = None,
+            push: Optional[push_record.PushRecord] = None,
             balance: Optional[Dict[str, label_balance.SplitBalance]] = None,
             explanation: Optional[explanation_lib.Explanation] = None
             ) -> ReportContent:
@@ -310,12 +305,11 @@ def for_run(evaluation_uri: str, *,
   if not evaluation.has_baseline:
     return ReportContent(title=title, kind=SINGLE, models=[candidate],
                          note=note)
-  locations = thresholds_lib.load_model_locations(evaluation_uri)
   baseline = ModelResult(
       name=er.BASELINE,
       description="the Evaluator's baseline: the model being served",
       metrics=evaluation.baseline(), evaluation_uri=evaluation_uri,
-      model_uri=locations.get(er.BASELINE, ''))
+      model_uri=evaluation.model_locations.get(er.BASELINE, ''))
   return ReportContent(title=title, kind=BASELINE,
                        models=[baseline, candidate], note=note)
 

@@ -15,11 +15,11 @@ from matplotlib import ticker
 from matplotlib.figure import Figure
 import numpy as np
 
-from components import evaluation_results as er
-from components import label_balance
+from components.contracts import evaluation as er
+from components.contracts import label_balance
 from components.report import content as content_lib
 from models import features
-from pipeline import eval_config
+from components.contracts import metric_names
 
 DPI = 96
 # Colour-blind-safe (Okabe-Ito) colours for models and cohorts.
@@ -91,7 +91,7 @@ def accuracy_figure(report: content_lib.ReportContent) -> bytes:
   figure = Figure(figsize=(10, 2.6 * len(outputs)))
   axes = np.atleast_1d(figure.subplots(len(outputs), 1))
   for ax, output in zip(axes, outputs):
-    series = [[m.value(k, output, eval_config.ACCURACY) for k in slices]
+    series = [[m.value(k, output, metric_names.ACCURACY) for k in slices]
               for m in report.models]
     _grouped_bars(ax, [er.slice_name(k) for k in slices], series,
                   [m.name for m in report.models],
@@ -113,8 +113,8 @@ def error_rates_figure(report: content_lib.ReportContent) -> bytes:
   axes = np.atleast_2d(figure.subplots(len(outputs), 2))
   for row, output in zip(axes, outputs):
     for ax, (metric, title) in zip(
-        row, ((eval_config.FALSE_POSITIVE_RATE, 'FPR'),
-              (eval_config.FALSE_NEGATIVE_RATE, 'FNR'))):
+        row, ((metric_names.FALSE_POSITIVE_RATE, 'FPR'),
+              (metric_names.FALSE_NEGATIVE_RATE, 'FNR'))):
       series = [[m.value(k, output, metric) for k in cohorts]
                 for m in report.models]
       _grouped_bars(ax, [er.slice_name(k).replace(' x ', '\n')
@@ -164,13 +164,13 @@ def heatmap_figure(report: content_lib.ReportContent, output: str) -> bytes:
   figure = Figure(figsize=(3.2 * panels, 3.0))
   axes = np.atleast_1d(figure.subplots(1, panels))
   for ax, model in zip(axes, report.models):
-    _annotated_grid(ax, _cohort_grid(model, output, eval_config.ACCURACY),
-                    _cohort_grid(model, output, eval_config.EXAMPLE_COUNT),
+    _annotated_grid(ax, _cohort_grid(model, output, metric_names.ACCURACY),
+                    _cohort_grid(model, output, metric_names.EXAMPLE_COUNT),
                     f'{model.name}', 'RdYlGn', 0.5, 1.0,
                     content_lib.percent)
   if report.compared:
     change = np.array([[report.row(output, er.cohort_key(male, young),
-                                   eval_config.ACCURACY).change
+                                   metric_names.ACCURACY).change
                         for male in (0, 1)] for young in (1, 0)],
                       dtype=float)
     _annotated_grid(axes[-1], change, None, report.change_title, 'RdBu',

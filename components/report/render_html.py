@@ -126,7 +126,8 @@ def render(report: content_lib.ReportContent) -> str:
 
   models = [table(tables_lib.models_table(report))]
   if report.compared:
-    models.append(f'<p>{_esc(tables_lib.change_note(report, colours=True))}</p>')
+    models.append(
+        f'<p>{_esc(tables_lib.change_note(report, colours=True))}</p>')
   sections.append(_section(content_lib.SECTION_MODELS, models))
 
   body = []

@@ -12,7 +12,7 @@ import json
 import math
 from typing import Any, Dict, List, Optional
 
-from components import evaluation_results as er
+from components.contracts import evaluation as er
 from components.report import content as content_lib
 from components.report import tables as tables_lib
 
@@ -46,7 +46,8 @@ def _model(model: content_lib.ModelResult) -> Dict[str, Any]:
         'checks': [{
             'output': c.output, 'metric': c.metric,
             'slice': _slice(c.slice_key), 'is_change': c.is_change,
-            'lower': c.lower, 'upper': c.upper, 'relative': c.relative,
+            'lower': c.bounds.lower, 'upper': c.bounds.upper,
+            'relative': c.bounds.relative,
             'threshold': c.bound_text, 'observed': _num(c.observed),
             'status': c.status} for c in model.verdict.checks],
         'failures': [{

@@ -16,10 +16,10 @@ from ml_metadata import metadata_store
 from tfx import types
 from tfx.types import standard_artifacts
 
-from components import local_data
-from components.report import sources
-from pipeline import pipeline as dag
-from pipeline import run_results
+from components.celeba import local_data
+from components.contracts import run_results
+from components.contracts import node_ids
+from components.contracts import push_record
 
 METADATA_FILE = 'metadata.sqlite'
 
@@ -32,7 +32,7 @@ class RunArtifacts:
   evaluation_uri: str
   statistics: Optional[types.Artifact] = None
   model_run_uri: str = ''
-  push: Optional[sources.PushRecord] = None
+  push: Optional[push_record.PushRecord] = None
   explanation_uri: str = ''
   generated_data: bool = False
 
@@ -56,10 +56,15 @@ def pipeline_names(store: metadata_store.MetadataStore) -> List[str]:
 
 
 def default_pipeline_name(store: metadata_store.MetadataStore,
-                          preferred: str) -> str:
-  names = pipeline_names(store)
-  if preferred in names or len(names) != 1:
+                          preferred: Optional[str] = None) -> str:
+  """`preferred` if given, else the store's only pipeline."""
+  if preferred:
     return preferred
+  names = pipeline_names(store)
+  if len(names) != 1:
+    raise LookupError('the store holds the runs of '
+                      f'{len(names)} pipelines ({", ".join(names) or "none"});'
+                      ' name one with --pipeline_name')
   return names[0]
 
 
@@ -69,7 +74,7 @@ def evaluated_run_ids(store: metadata_store.MetadataStore,
   result = []
   for run_id in run_results.run_ids(store, pipeline_name):
     run = run_results.load_run(store, pipeline_name, run_id)
-    node = run.get(dag.EVALUATOR)
+    node = run.get(node_ids.EVALUATOR)
     if node is not None and node.outputs.get('evaluation'):
       result.append(run_id)
   return result
@@ -111,12 +116,6 @@ def run_of_evaluation(store: metadata_store.MetadataStore,
   return None
 
 
-def _artifact(mlmd_artifact, artifact_class) -> types.Artifact:
-  artifact = artifact_class()
-  artifact.set_mlmd_artifact(mlmd_artifact)
-  return artifact
-
-
 def _first_output(node: Optional[run_results.NodeExecution], key: str):
   if node is None:
     return None
@@ -130,27 +129,27 @@ def run_artifacts(store: metadata_store.MetadataStore, pipeline_name: str,
                   run_id: str) -> RunArtifacts:
   """The artifacts of one run that the report reads."""
   run = run_results.load_run(store, pipeline_name, run_id)
-  evaluation = _first_output(run.get(dag.EVALUATOR), 'evaluation')
+  evaluation = _first_output(run.get(node_ids.EVALUATOR), 'evaluation')
   if evaluation is None:
     raise LookupError(f'run {run_id} has no Evaluator output')
   result = RunArtifacts(pipeline_name=pipeline_name, run_id=run.run_id,
                         evaluation_uri=evaluation.uri)
-  statistics = _first_output(run.get(dag.STATISTICS_GEN), 'statistics')
+  statistics = _first_output(run.get(node_ids.STATISTICS_GEN), 'statistics')
   if statistics is not None:
-    result.statistics = _artifact(statistics,
+    result.statistics = run_results.to_artifact(statistics,
                                   standard_artifacts.ExampleStatistics)
-  model_run = _first_output(run.get(dag.TRAINER), 'model_run')
+  model_run = _first_output(run.get(node_ids.TRAINER), 'model_run')
   if model_run is not None:
     result.model_run_uri = model_run.uri
-  pushed = _first_output(run.get(dag.PUSHER), 'pushed_model')
+  pushed = _first_output(run.get(node_ids.PUSHER), 'pushed_model')
   if pushed is not None:
-    result.push = sources.push_record_from_mlmd(pushed)
-  explainer = run.get(dag.EXPLAINER)
+    result.push = push_record.read(pushed)
+  explainer = run.get(node_ids.EXPLAINER)
   explanation = (_first_output(explainer, 'explanation') or
                  _first_output(explainer, '*'))
   if explanation is not None:
     result.explanation_uri = explanation.uri
-  example_gen = run.get(dag.EXAMPLE_GEN)
+  example_gen = run.get(node_ids.EXAMPLE_GEN)
   if example_gen is not None and 'input_base' in (
       example_gen.execution.custom_properties):
     input_base = example_gen.execution.custom_properties[

@@ -10,14 +10,14 @@ TFMA's.
 
 import dataclasses
 import math
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
-from components import evaluation_results as er
-from components import label_balance
+from components.contracts import evaluation as er
+from components.contracts import label_balance
 from components.report import content as content_lib
 from components.report import thresholds as thresholds_lib
 from models import features
-from pipeline import eval_config
+from components.contracts import metric_names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,18 +264,18 @@ def worst_cohorts(report: content_lib.ReportContent, output: str
 def accuracy_table(report: content_lib.ReportContent) -> Table:
   """Per output: examples, then accuracy per model (and change), overall and
   per cohort; each model's worst cohort is marked."""
-  info = content_lib.METRIC_INFO[eval_config.EXAMPLE_COUNT]
+  info = content_lib.METRIC_INFO[metric_names.EXAMPLE_COUNT]
   rows = []
   for output in report.outputs():
     worst = worst_cohorts(report, output)
     for key in [er.OVERALL] + list(content_lib.COHORT_SLICES):
       if key not in report.subject.metrics:
         continue
-      count = report.subject.value(key, output, eval_config.EXAMPLE_COUNT)
+      count = report.subject.value(key, output, metric_names.EXAMPLE_COUNT)
       rows.append([_text(output), _text(er.slice_name(key)),
                    _number(count, info, output, key, report.subject.name)] +
                   metric_cells(report, report.row(output, key,
-                                                  eval_config.ACCURACY),
+                                                  metric_names.ACCURACY),
                                worst))
   return Table(header=['output', 'slice', 'examples'] +
                _model_headers(report, 'accuracy'), rows=rows,
@@ -303,13 +303,13 @@ def worst_cohort_lines(report: content_lib.ReportContent) -> List[str]:
       worst = m.worst_cohort(output)
       if worst is None:
         continue
-      accuracy = m.value(worst, output, eval_config.ACCURACY)
+      accuracy = m.value(worst, output, metric_names.ACCURACY)
       lines.append(
           f'{output}, {m.name}: worst cohort {er.slice_name(worst)} '
           f'(accuracy {content_lib.percent(accuracy)}); ' +
-          _highest_rate_text(m, output, eval_config.FALSE_POSITIVE_RATE,
+          _highest_rate_text(m, output, metric_names.FALSE_POSITIVE_RATE,
                              'FPR') + ', ' +
-          _highest_rate_text(m, output, eval_config.FALSE_NEGATIVE_RATE,
+          _highest_rate_text(m, output, metric_names.FALSE_NEGATIVE_RATE,
                              'FNR'))
   return lines
 
@@ -321,8 +321,8 @@ def error_rates_table(report: content_lib.ReportContent) -> Table:
       if key not in report.subject.metrics:
         continue
       cells = [_text(output), _text(er.slice_name(key))]
-      for metric in (eval_config.FALSE_POSITIVE_RATE,
-                     eval_config.FALSE_NEGATIVE_RATE):
+      for metric in (metric_names.FALSE_POSITIVE_RATE,
+                     metric_names.FALSE_NEGATIVE_RATE):
         cells += metric_cells(report, report.row(output, key, metric))
       rows.append(cells)
   return Table(header=['output', 'cohort'] + _model_headers(report, 'FPR') +
@@ -334,7 +334,7 @@ def error_rates_table(report: content_lib.ReportContent) -> Table:
 def heatmap_tables(report: content_lib.ReportContent, output: str
                    ) -> List[Table]:
   """A 2 x 2 accuracy grid (Young rows, gender columns) per model + change."""
-  info = content_lib.METRIC_INFO[eval_config.ACCURACY]
+  info = content_lib.METRIC_INFO[metric_names.ACCURACY]
   genders = (0, 1)
   header = [f'{output} accuracy'] + [
       features.VALUE_NAMES[features.MALE_KEY][g] for g in genders]
@@ -345,7 +345,7 @@ def heatmap_tables(report: content_lib.ReportContent, output: str
       row = [_text(features.VALUE_NAMES[features.YOUNG_KEY][young])]
       for male in genders:
         key = er.cohort_key(male, young)
-        row.append(_number(m.value(key, output, eval_config.ACCURACY), info,
+        row.append(_number(m.value(key, output, metric_names.ACCURACY), info,
                            output, key, m.name))
       rows.append(row)
     tables.append(Table(header=header, rows=rows,
@@ -356,7 +356,7 @@ def heatmap_tables(report: content_lib.ReportContent, output: str
       row = [_text(features.VALUE_NAMES[features.YOUNG_KEY][young])]
       for male in genders:
         row.append(_change(report.row(output, er.cohort_key(male, young),
-                                      eval_config.ACCURACY), info))
+                                      metric_names.ACCURACY), info))
       rows.append(row)
     tables.append(Table(header=header, rows=rows,
                         caption=f'{output} accuracy, {report.change_title}'))
@@ -435,10 +435,3 @@ def class_weights_table(report: content_lib.ReportContent) -> Optional[Table]:
                        'bce records them but does not use them.')
 
 
-def tables_for_json(report: content_lib.ReportContent) -> Sequence[Table]:
-  """Every table whose numbers report.json lists."""
-  tables = [accuracy_table(report), error_rates_table(report),
-            confusion_table(report), all_metrics_table(report)]
-  for output in report.outputs():
-    tables += heatmap_tables(report, output)
-  return tables

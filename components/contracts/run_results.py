@@ -7,11 +7,10 @@ rather than guessing paths under the pipeline root.
 """
 
 import dataclasses
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Type
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
-from tfx.orchestration import metadata
 
 PIPELINE_CONTEXT = 'pipeline'
 RUN_CONTEXT = 'pipeline_run'
@@ -47,12 +46,21 @@ class RunResult:
 
 
 def connect(metadata_path: str) -> metadata_store.MetadataStore:
-  """Opens the SQLite MLMD store of a local run (read-only use)."""
-  return metadata_store.MetadataStore(
-      metadata.sqlite_metadata_connection_config(metadata_path))
+  """Opens the SQLite MLMD store of a local run.
+
+  The connection config is the one tfx.orchestration.metadata builds, made
+  here from ml_metadata's own proto: this module imports no TensorFlow, so
+  the runner can read a store before paying for it.
+  """
+  config = metadata_store_pb2.ConnectionConfig()
+  config.sqlite.filename_uri = metadata_path
+  config.sqlite.connection_mode = (
+      metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE)
+  return metadata_store.MetadataStore(config)
 
 
-def run_ids(store: metadata_store.MetadataStore, pipeline_name: str) -> List[str]:
+def run_ids(store: metadata_store.MetadataStore,
+            pipeline_name: str) -> List[str]:
   """Run ids of `pipeline_name`, oldest first."""
   runs = _runs_of(store, pipeline_name)
   return [c.name for c in runs]
@@ -74,9 +82,9 @@ def _runs_of(store: metadata_store.MetadataStore, pipeline_name: str
   return sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id))
 
 
-def _artifacts_by_key(store: metadata_store.MetadataStore,
-                      events: List[metadata_store_pb2.Event],
-                      wanted: set) -> Dict[str, List[metadata_store_pb2.Artifact]]:
+def _artifacts_by_key(
+    store: metadata_store.MetadataStore, events: List[metadata_store_pb2.Event],
+    wanted: set) -> Dict[str, List[metadata_store_pb2.Artifact]]:
   events = [e for e in events if e.type in wanted]
   artifacts = {a.id: a for a in store.get_artifacts_by_id(
       [e.artifact_id for e in events])}
@@ -124,3 +132,11 @@ def load_run(store: metadata_store.MetadataStore, pipeline_name: str,
             metadata_store_pb2.Event.DECLARED_OUTPUT}))
   return RunResult(run_id=run.name, nodes=nodes)
 
+
+def to_artifact(mlmd_artifact: metadata_store_pb2.Artifact,
+                artifact_class: Type[Any]) -> Any:
+  """A TFX artifact of `artifact_class` (a tfx.types.Artifact subclass)
+  wrapping an MLMD artifact proto."""
+  artifact = artifact_class()
+  artifact.set_mlmd_artifact(mlmd_artifact)
+  return artifact

@@ -1,16 +1,11 @@
 """Tests for models.losses."""
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import numpy as np  # pylint: disable=g-import-not-at-top
+import numpy as np
 import pytest
-import tensorflow as tf
 import tf_keras
 
 from models import losses
-from models import test_utils
+from tests import example_data
 
 
 def test_weights_balance_the_two_label_values():
@@ -73,9 +68,9 @@ def test_make_losses_picks_the_loss():
 
 
 def test_class_weights_come_from_the_transform_graph(tmp_path):
-  examples = test_utils.raw_examples(8, male=[1, 1, 0, 0, 0, 0, 0, 0],
+  examples = example_data.raw_examples(8, male=[1, 1, 0, 0, 0, 0, 0, 0],
                                      young=[1, 1, 1, 1, 1, 1, 0, 0])
-  output = test_utils.build_transform_output(examples, 32, str(tmp_path))
+  output = example_data.build_transform_output(examples, 32, str(tmp_path))
   weights = losses.class_weights_from_transform(output)
   assert weights['Male'].positive_rate == pytest.approx(0.25)
   assert weights['Male'].positive_weight == pytest.approx(2.0)

@@ -1,23 +1,25 @@
-"""The Evaluator's output as plain Python: metrics per slice, model and output.
+"""The Evaluator's output folder as plain Python: its one reader.
 
-TFMA writes metrics, plots and the validation result as protos. The console
-summary, the slice report and the tests all read them through here, so there is
-one interpretation of slice keys, model names and confusion counts, and no
-metric is recomputed: every number is the one TFMA computed.
+TFMA writes metrics, plots, the validation result and the eval config it ran
+with (eval_config.json, with the model locations) into the Evaluator's
+output, and the Evaluator's executor adds which baseline it used
+(baseline_record.py). The console summary, the slice report and the tests
+all read them through here, once per folder, so there is one interpretation
+of slice keys, model names, confusion counts and thresholds, and no metric is
+recomputed: every number is the one TFMA computed.
 """
 
 import dataclasses
 import math
-import os
 from typing import Dict, List, Optional, Tuple
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+import tensorflow as tf
+import tensorflow_model_analysis as tfma
+from tensorflow_model_analysis.writers import eval_config_writer
 
-import tensorflow as tf  # pylint: disable=g-import-not-at-top
-import tensorflow_model_analysis as tfma  # pylint: disable=g-import-not-at-top
-
+from components.contracts import baseline_record as record_lib
+from components.contracts import metric_names
 from models import features
-from pipeline import eval_config
 
 CANDIDATE = 'candidate'
 BASELINE = 'baseline'
@@ -78,10 +80,26 @@ class ValidationFailure:
 
 @dataclasses.dataclass
 class Evaluation:
-  """Metrics of one Evaluator run: [model][slice][output] -> OutputMetrics."""
+  """Metrics of one Evaluator run: [model][slice][output] -> OutputMetrics.
+
+  Attributes:
+    metrics: every metric TFMA wrote, by model name, slice and output.
+    validation_ok: TFMA's verdict; None when no validation result was written.
+    failures: the thresholds that failed, per slice.
+    eval_config: the EvalConfig the Evaluator ran with (its eval_config.json:
+      the Evaluator drops change thresholds from it when there is no
+      baseline, so it is exactly what was checked); None if absent.
+    model_locations: model name -> model path, as the Evaluator recorded them.
+    baseline_record: which baseline the candidate was judged against, or why
+      there was none (baseline.json, components.baseline.evaluator); None
+      for an Evaluator that does not write it.
+  """
   metrics: Dict[str, Dict[SliceKey, Dict[str, OutputMetrics]]]
   validation_ok: Optional[bool]
   failures: List[ValidationFailure]
+  eval_config: Optional[tfma.EvalConfig] = None
+  model_locations: Dict[str, str] = dataclasses.field(default_factory=dict)
+  baseline_record: Optional[record_lib.BaselineRecord] = None
 
   @property
   def models(self) -> List[str]:
@@ -105,7 +123,7 @@ class Evaluation:
             if cohort_key(m, y) in self.candidate()]
 
   def worst_cohort(self, output: str,
-                   metric: str = eval_config.ACCURACY) -> Optional[SliceKey]:
+                   metric: str = metric_names.ACCURACY) -> Optional[SliceKey]:
     """The cohort with the lowest `metric` for `output` (candidate model)."""
     scored = [(self.candidate()[k][output].get(metric), k)
               for k in self.cohorts() if output in self.candidate()[k]]
@@ -137,9 +155,9 @@ def _double(value) -> float:
 def _undefined_auc_to_nan(entry: OutputMetrics) -> None:
   """TFMA writes AUC = 0.0 on a slice with one label value; it is undefined."""
   c = entry.confusion
-  if eval_config.AUC in entry.values and (c.tp + c.fn == 0 or
+  if metric_names.AUC in entry.values and (c.tp + c.fn == 0 or
                                           c.tn + c.fp == 0):
-    entry.values[eval_config.AUC] = math.nan
+    entry.values[metric_names.AUC] = math.nan
 
 
 def load_evaluation(evaluation_uri: str) -> Evaluation:
@@ -182,24 +200,68 @@ def load_evaluation(evaluation_uri: str) -> Evaluation:
             slice_key=key, output=failure.metric_key.output_name,
             metric=failure.metric_key.name,
             value=_double(failure.metric_value),
-            threshold=_threshold_text(failure.metric_threshold),
+            threshold=threshold_proto_text(failure.metric_threshold),
             is_diff=failure.metric_key.is_diff))
+  config, locations = load_eval_run(evaluation_uri)
   return Evaluation(metrics=metrics, validation_ok=validation_ok,
-                    failures=failures)
+                    failures=failures, eval_config=config,
+                    model_locations=locations,
+                    baseline_record=record_lib.read(evaluation_uri))
 
 
-def _threshold_text(threshold) -> str:
+def load_eval_run(evaluation_uri: str
+                  ) -> Tuple[Optional[tfma.EvalConfig], Dict[str, str]]:
+  """The EvalConfig and model locations the Evaluator recorded (or None, {})."""
+  config, _, _, locations = eval_config_writer.load_eval_run(evaluation_uri)
+  return config, dict(locations or {})
+
+
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+  """One threshold's bounds: a value range, or a change against the baseline."""
+  lower: Optional[float]
+  upper: Optional[float]
+  is_change: bool
+  relative: bool = False
+
+  @property
+  def text(self) -> str:
+    """'>= 0.85', or 'change vs baseline >= -0.03' for a change threshold."""
+    what = ('relative change vs baseline' if self.relative else
+            'change vs baseline') if self.is_change else ''
+    parts = []
+    for op, bound in (('>=', self.lower), ('<=', self.upper)):
+      if bound is None:
+        continue
+      parts.append(f'{what} {op} {bound:+g}' if self.is_change else
+                   f'{op} {bound:g}')
+    return ', '.join(parts)
+
+
+def bounds_of(threshold) -> Bounds:
+  """The bounds of a GenericValueThreshold or GenericChangeThreshold."""
+  if isinstance(threshold, tfma.GenericValueThreshold):
+    return Bounds(
+        lower=(threshold.lower_bound.value
+               if threshold.HasField('lower_bound') else None),
+        upper=(threshold.upper_bound.value
+               if threshold.HasField('upper_bound') else None),
+        is_change=False)
+  # GenericChangeThreshold: HIGHER_IS_BETTER means 'at least'; LOWER_IS_BETTER
+  # 'at most'.
+  relative = threshold.HasField('relative') and not threshold.HasField(
+      'absolute')
+  bound = (threshold.relative if relative else threshold.absolute).value
+  if threshold.direction == tfma.MetricDirection.LOWER_IS_BETTER:
+    return Bounds(lower=None, upper=bound, is_change=True, relative=relative)
+  return Bounds(lower=bound, upper=None, is_change=True, relative=relative)
+
+
+def threshold_proto_text(threshold: tfma.MetricThreshold) -> str:
+  """Every bound of a MetricThreshold as text, value bounds first."""
   parts = []
   if threshold.HasField('value_threshold'):
-    v = threshold.value_threshold
-    if v.HasField('lower_bound'):
-      parts.append(f'>= {v.lower_bound.value:g}')
-    if v.HasField('upper_bound'):
-      parts.append(f'<= {v.upper_bound.value:g}')
+    parts.append(bounds_of(threshold.value_threshold).text)
   if threshold.HasField('change_threshold'):
-    c = threshold.change_threshold
-    if c.HasField('absolute'):
-      parts.append(f'change vs baseline >= {c.absolute.value:+g}')
-    if c.HasField('relative'):
-      parts.append(f'relative change vs baseline >= {c.relative.value:+g}')
-  return ', '.join(parts)
+    parts.append(bounds_of(threshold.change_threshold).text)
+  return ', '.join(p for p in parts if p)

@@ -1,10 +1,6 @@
 """Tests for models.augmentation."""
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import numpy as np  # pylint: disable=g-import-not-at-top
+import numpy as np
 
 from models import augmentation
 from models import network

@@ -3,9 +3,7 @@
 import json
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import dataclasses  # pylint: disable=g-import-not-at-top
+import dataclasses
 
 import pytest
 import tensorflow as tf
@@ -16,21 +14,22 @@ import tf_keras
 from models import losses
 from models import model as model_module
 from models import network
+from models import run_record
 from models import signatures
-from models import test_utils
+from tests import example_data
 from pipeline import configs
 
 SIZE = 32
 
 
 def _fn_args(tmp_path, hp, n=24):
-  examples = test_utils.raw_examples(n, seed=9)
-  train = test_utils.write_gzip_tfrecord(
+  examples = example_data.raw_examples(n, seed=9)
+  train = example_data.write_gzip_tfrecord(
       str(tmp_path / 'data' / 'train' / 'part.gz'), examples[: n * 2 // 3])
-  evaluation = test_utils.write_gzip_tfrecord(
+  evaluation = example_data.write_gzip_tfrecord(
       str(tmp_path / 'data' / 'eval' / 'part.gz'), examples[n * 2 // 3:])
   # Like the pipeline, Transform analyzes the train split only.
-  test_utils.build_transform_output(examples[: n * 2 // 3], SIZE,
+  example_data.build_transform_output(examples[: n * 2 // 3], SIZE,
                                     str(tmp_path / 'tft'))
   return fn_args_utils.FnArgs(
       train_files=[train], eval_files=[evaluation],
@@ -41,8 +40,10 @@ def _fn_args(tmp_path, hp, n=24):
 
 
 def _hp(**overrides):
-  return dataclasses.asdict(dataclasses.replace(
-      configs.ModelConfig(image_size=SIZE, epochs=1, batch_size=8), **overrides))
+  return dataclasses.asdict(
+      dataclasses.replace(
+          configs.ModelConfig(image_size=SIZE, epochs=1, batch_size=8),
+          **overrides))
 
 
 def test_run_fn_trains_exports_and_records_the_weights(tmp_path):
@@ -51,7 +52,7 @@ def test_run_fn_trains_exports_and_records_the_weights(tmp_path):
   loaded = tf.saved_model.load(args.serving_model_dir)
   assert signatures.SERVING_DEFAULT in loaded.signatures
   with open(os.path.join(args.model_run_dir,
-                         model_module.CLASS_WEIGHTS_FILE)) as f:
+                         run_record.CLASS_WEIGHTS_FILE)) as f:
     record = json.load(f)
   assert record['loss'] == 'weighted_bce'
   male = record['labels']['Male']
@@ -68,10 +69,12 @@ def test_pretrained_weights_train_in_two_phases(tmp_path, monkeypatch):
   backbone.save_weights(weights)
   fits = []
 
-  def recording_fit(self, *args, **kwargs):  # records the phases, trains nothing
+  # records the phases, trains nothing
+  def recording_fit(self, *args, **kwargs):
     del args
+    schedule = self.optimizer.learning_rate  # the phase's peak at step 0
     fits.append((network.backbone_of(self).trainable,
-                 float(self.optimizer.learning_rate.numpy()),
+                 float(schedule(0) if callable(schedule) else schedule),
                  kwargs.get('initial_epoch', 0), kwargs.get('epochs')))
 
   monkeypatch.setattr(tf_keras.Model, 'fit', recording_fit)
@@ -103,11 +106,11 @@ def test_from_scratch_trains_in_one_phase(tmp_path, monkeypatch):
 def test_run_record_names_the_loss_and_policy(tmp_path):
   weights = {'Male': losses.ClassWeights('Male', 3, 7),
              'Young': losses.ClassWeights('Young', 8, 2)}
-  model_module.write_run_record(str(tmp_path), _hp(loss='bce'), weights,
+  run_record.write(str(tmp_path), _hp(loss='bce'), weights,
                                 'float32')
-  with open(tmp_path / model_module.CLASS_WEIGHTS_FILE) as f:
+  with open(tmp_path / run_record.CLASS_WEIGHTS_FILE) as f:
     record = json.load(f)
   assert record['loss'] == 'bce'
   assert record['labels']['Young']['negative_weight'] == pytest.approx(2.5)
-  with open(tmp_path / model_module.HPARAMS_FILE) as f:
+  with open(tmp_path / run_record.HPARAMS_FILE) as f:
     assert json.load(f)['precision_policy'] == 'float32'

@@ -1,16 +1,12 @@
 """Tests for models.input_pipeline."""
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import numpy as np  # pylint: disable=g-import-not-at-top
+import numpy as np
 import pytest
 import tensorflow as tf
 
 from models import features
 from models import input_pipeline
-from models import test_utils
+from tests import example_data
 
 SIZE = 32
 
@@ -18,10 +14,10 @@ SIZE = 32
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
   tmp = tmp_path_factory.mktemp('data')
-  examples = test_utils.raw_examples(10, seed=3)
-  path = test_utils.write_gzip_tfrecord(str(tmp / 'train' / 'data.gz'),
+  examples = example_data.raw_examples(10, seed=3)
+  path = example_data.write_gzip_tfrecord(str(tmp / 'train' / 'data.gz'),
                                         examples)
-  output = test_utils.build_transform_output(examples, SIZE, str(tmp / 'tft'))
+  output = example_data.build_transform_output(examples, SIZE, str(tmp / 'tft'))
   return examples, path, output
 
 

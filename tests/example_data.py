@@ -7,9 +7,7 @@ examples, so what they test is the real graph.
 
 import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import tempfile  # pylint: disable=g-import-not-at-top
+import tempfile
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -32,9 +30,9 @@ def random_jpeg(rng: np.random.Generator, width: int = 178,
   return tf.io.encode_jpeg(tf.cast(image, tf.uint8)).numpy()
 
 
-def raw_examples(n: int, seed: int = 0,
-                 male: Optional[Sequence[int]] = None,
-                 young: Optional[Sequence[int]] = None) -> List[Dict[str, list]]:
+def raw_examples(
+    n: int, seed: int = 0, male: Optional[Sequence[int]] = None,
+    young: Optional[Sequence[int]] = None) -> List[Dict[str, list]]:
   """Examples as feature dicts: image, Male, Young (values as 1-lists)."""
   rng = np.random.default_rng(seed)
   male = list(male) if male is not None else list(rng.integers(0, 2, n))
@@ -48,9 +46,11 @@ def serialize(example: Dict[str, list]) -> bytes:
   feature = {}
   for key, values in example.items():
     if isinstance(values[0], bytes):
-      feature[key] = tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+      feature[key] = tf.train.Feature(bytes_list=tf.train.BytesList(
+          value=values))
     else:
-      feature[key] = tf.train.Feature(int64_list=tf.train.Int64List(value=values))
+      feature[key] = tf.train.Feature(int64_list=tf.train.Int64List(
+          value=values))
   return tf.train.Example(
       features=tf.train.Features(feature=feature)).SerializeToString()
 

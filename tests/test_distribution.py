@@ -1,11 +1,8 @@
 """Tests for models.distribution."""
 
 import json
-import os
 
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import pytest  # pylint: disable=g-import-not-at-top
+import pytest
 import tensorflow as tf
 import tf_keras
 

@@ -81,8 +81,10 @@ def balance_from_statistics(split: str,
 def read_balance(statistics: types.Artifact) -> Dict[str, SplitBalance]:
   """Label balance of every split of an ExampleStatistics artifact."""
   return {
-      split: balance_from_statistics(
-          split, stats_artifact_utils.load_statistics(statistics, split).proto())
+      split:
+          balance_from_statistics(
+              split,
+              stats_artifact_utils.load_statistics(statistics, split).proto())
       for split in artifact_utils.decode_split_names(statistics.split_names)
   }
 

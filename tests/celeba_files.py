@@ -1,4 +1,4 @@
-"""Helpers for tests: damage a generated CelebA in every way the converter must catch.
+"""Damage a generated CelebA in every way the converter must catch.
 
 Each corruption edits a set in the official layout (as `synth.synthesize`
 writes it) in place and returns what a test needs to check the error: the
@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Union
 
-from components.celeba.synth import ATTR_FILE, IMAGES_DIR, PARTITION_FILE
+from components.celeba import synth
+from models import features
 
 PathLike = Union[str, Path]
 
@@ -40,19 +41,22 @@ def _row_index(lines: List[str], image_id: str) -> int:
 
 def attr_line(celeba_dir: PathLike, image_id: str) -> int:
   """1-based line of `image_id`'s row in list_attr_celeba.txt."""
-  return _row_index(_read_lines(Path(celeba_dir) / ATTR_FILE), image_id) + 1
+  return _row_index(_read_lines(Path(celeba_dir) / synth.ATTR_FILE),
+                    image_id) + 1
 
 
 def partition_line(celeba_dir: PathLike, image_id: str) -> int:
   """1-based line of `image_id`'s row in list_eval_partition.txt."""
-  return _row_index(_read_lines(Path(celeba_dir) / PARTITION_FILE), image_id) + 1
+  return _row_index(_read_lines(Path(celeba_dir) / synth.PARTITION_FILE),
+                    image_id) + 1
 
 
 def image_path(celeba_dir: PathLike, image_id: str) -> Path:
-  return Path(celeba_dir) / IMAGES_DIR / image_id
+  return Path(celeba_dir) / synth.IMAGES_DIR / image_id
 
 
-def truncate_jpeg(celeba_dir: PathLike, image_id: str, keep: float = 0.5) -> Path:
+def truncate_jpeg(celeba_dir: PathLike, image_id: str,
+                  keep: float = 0.5) -> Path:
   """Cuts an image to `keep` of its bytes, as an interrupted download does."""
   path = image_path(celeba_dir, image_id)
   data = path.read_bytes()
@@ -73,18 +77,18 @@ def delete_image(celeba_dir: PathLike, image_id: str) -> Path:
   return path
 
 
-def set_attribute(celeba_dir: PathLike, image_id: str, name: str, raw: str) -> int:
+def set_attribute(celeba_dir: PathLike, image_id: str, name: str,
+                  raw: str) -> int:
   """Writes `raw` (e.g. '0' or '2') as `name`'s value in `image_id`'s row.
 
   Keeps the file's padding (values right-aligned in 3 columns). Returns the
   row's line number.
   """
-  from models.features import ATTRIBUTE_NAMES  # pylint: disable=g-import-not-at-top
-  path = Path(celeba_dir) / ATTR_FILE
+  path = Path(celeba_dir) / synth.ATTR_FILE
   lines = _read_lines(path)
   i = _row_index(lines, image_id)
   fields = lines[i].split()
-  fields[1 + ATTRIBUTE_NAMES.index(name)] = raw
+  fields[1 + features.ATTRIBUTE_NAMES.index(name)] = raw
   lines[i] = fields[0] + ''.join(f'{v:>3}' for v in fields[1:]) + '\n'
   _write_lines(path, lines)
   return i + 1
@@ -95,7 +99,7 @@ def drop_partition_row(celeba_dir: PathLike, image_id: str) -> int:
 
   Returns its line in list_attr_celeba.txt, where the converter reports it.
   """
-  path = Path(celeba_dir) / PARTITION_FILE
+  path = Path(celeba_dir) / synth.PARTITION_FILE
   lines = _read_lines(path)
   del lines[_row_index(lines, image_id)]
   _write_lines(path, lines)
@@ -107,7 +111,7 @@ def drop_attribute_row(celeba_dir: PathLike, image_id: str) -> int:
 
   Returns its line in list_eval_partition.txt, where the converter reports it.
   """
-  path = Path(celeba_dir) / ATTR_FILE
+  path = Path(celeba_dir) / synth.ATTR_FILE
   lines = _read_lines(path)
   del lines[_row_index(lines, image_id)]
   lines[0] = f'{len(lines) - 2}\n'
@@ -117,7 +121,7 @@ def drop_attribute_row(celeba_dir: PathLike, image_id: str) -> int:
 
 def set_partition(celeba_dir: PathLike, image_id: str, raw: str) -> int:
   """Writes `raw` as `image_id`'s partition; returns the partition line."""
-  path = Path(celeba_dir) / PARTITION_FILE
+  path = Path(celeba_dir) / synth.PARTITION_FILE
   lines = _read_lines(path)
   i = _row_index(lines, image_id)
   lines[i] = f'{image_id} {raw}\n'
@@ -134,7 +138,7 @@ def break_header(celeba_dir: PathLike, how: str) -> int:
 
   how: one of HEADER_BREAKS.
   """
-  path = Path(celeba_dir) / ATTR_FILE
+  path = Path(celeba_dir) / synth.ATTR_FILE
   lines = _read_lines(path)
   names = lines[1].split()
   if how == 'count_mismatch':
@@ -172,7 +176,7 @@ def break_row(celeba_dir: PathLike, image_id: str, how: str) -> int:
 
   how: one of ROW_BREAKS.
   """
-  path = Path(celeba_dir) / ATTR_FILE
+  path = Path(celeba_dir) / synth.ATTR_FILE
   lines = _read_lines(path)
   i = _row_index(lines, image_id)
   fields = lines[i].split()
@@ -196,24 +200,28 @@ def break_row(celeba_dir: PathLike, image_id: str, how: str) -> int:
 
 
 def to_kaggle(official_dir: PathLike, kaggle_dir: PathLike) -> Path:
-  """Rewrites an official-layout set in the Kaggle layout (CSV tables, nested images)."""
+  """Rewrites an official-layout set in the Kaggle layout (CSV, nested)."""
   src, dst = Path(official_dir), Path(kaggle_dir)
-  images = dst / IMAGES_DIR / IMAGES_DIR
+  images = dst / synth.IMAGES_DIR / synth.IMAGES_DIR
   images.parent.mkdir(parents=True, exist_ok=True)
-  shutil.copytree(src / IMAGES_DIR, images)
-  attr = _read_lines(src / ATTR_FILE)
+  shutil.copytree(src / synth.IMAGES_DIR, images)
+  attr = _read_lines(src / synth.ATTR_FILE)
   rows = ['image_id,' + ','.join(attr[1].split()) + '\n']
   rows += [','.join(line.split()) + '\n' for line in attr[2:]]
   (dst / 'list_attr_celeba.csv').write_text(''.join(rows))
   parts = ['image_id,partition\n']
-  parts += [','.join(line.split()) + '\n' for line in _read_lines(src / PARTITION_FILE)]
+  parts += [
+      ','.join(line.split()) + '\n'
+      for line in _read_lines(src / synth.PARTITION_FILE)
+  ]
   (dst / 'list_eval_partition.csv').write_text(''.join(parts))
   return dst
 
 
 def tfrecord_files(output_dir: PathLike) -> List[Path]:
   """Every *.tfrecord.gz anywhere under `output_dir` (temporary folders too)."""
-  return sorted(Path(output_dir).rglob('*.tfrecord.gz')) if os.path.isdir(output_dir) else []
+  return sorted(Path(output_dir).rglob('*.tfrecord.gz')) if os.path.isdir(
+      output_dir) else []
 
 
 def read_examples(output_dir: PathLike) -> Dict[str, Dict[str, Dict[str, Any]]]:
@@ -221,7 +229,6 @@ def read_examples(output_dir: PathLike) -> Dict[str, Dict[str, Dict[str, Any]]]:
 
   Bytes features come back as bytes, int64 features as int.
   """
-  os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   result: Dict[str, Dict[str, Dict[str, Any]]] = {}
   for split_dir in sorted(p for p in Path(output_dir).iterdir()

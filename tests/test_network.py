@@ -1,14 +1,11 @@
 """Tests for models.network."""
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import numpy as np  # pylint: disable=g-import-not-at-top
+import numpy as np
 import pytest
 import tf_keras
 
 from models import network
+from models import weights
 
 
 @pytest.fixture(scope='module')
@@ -56,7 +53,7 @@ def test_local_weights_file_is_loaded(tmp_path):
 
 
 def test_missing_weights_file_is_a_clear_error(tmp_path):
-  with pytest.raises(network.WeightsUnavailableError, match='does not exist'):
+  with pytest.raises(weights.WeightsUnavailableError, match='does not exist'):
     network.build_network(32, 0.35, weights=str(tmp_path / 'nope.h5'))
 
 
@@ -67,7 +64,8 @@ def test_imagenet_offline_says_how_to_provide_the_file(monkeypatch):
   monkeypatch.setattr(
       'tf_keras.src.applications.mobilenet_v2.data_utils.get_file',
       no_network)
-  with pytest.raises(network.WeightsUnavailableError) as err:
+  with pytest.raises(weights.WeightsUnavailableError) as err:
     network.build_network(96, alpha=0.35, weights='imagenet')
-  assert 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5' in str(err.value)
+  assert ('mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5'
+          in str(err.value))
   assert '--weights' in str(err.value)

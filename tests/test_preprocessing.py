@@ -1,27 +1,23 @@
 """Tests for models.preprocessing: the Transform graph itself."""
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import numpy as np  # pylint: disable=g-import-not-at-top
+import numpy as np
 import pytest
 import tensorflow as tf
 
 from models import features
 from models import preprocessing
-from models import test_utils
+from tests import example_data
 
 
 @pytest.fixture(scope='module')
 def examples():
-  return test_utils.raw_examples(6, seed=1, male=[1, 0, 0, 1, 0, 0],
+  return example_data.raw_examples(6, seed=1, male=[1, 0, 0, 1, 0, 0],
                                  young=[1, 1, 1, 1, 0, 1])
 
 
 @pytest.fixture(scope='module')
 def transform_output(examples, tmp_path_factory):
-  return test_utils.build_transform_output(
+  return example_data.build_transform_output(
       examples, image_size=48, output_dir=str(tmp_path_factory.mktemp('tft')))
 
 

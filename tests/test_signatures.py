@@ -1,17 +1,13 @@
 """Tests for models.signatures: export, reload, call every signature."""
 
-import os
-
-os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-
-import numpy as np  # pylint: disable=g-import-not-at-top
+import numpy as np
 import pytest
 import tensorflow as tf
 
 from models import features
 from models import network
 from models import signatures
-from models import test_utils
+from tests import example_data
 
 SIZE = 32
 
@@ -19,8 +15,8 @@ SIZE = 32
 @pytest.fixture(scope='module')
 def exported(tmp_path_factory):
   tmp = tmp_path_factory.mktemp('export')
-  examples = test_utils.raw_examples(4, seed=5)
-  output = test_utils.build_transform_output(examples, SIZE, str(tmp / 'tft'))
+  examples = example_data.raw_examples(4, seed=5)
+  output = example_data.build_transform_output(examples, SIZE, str(tmp / 'tft'))
   model = network.build_network(SIZE, alpha=0.35)
   export_dir = str(tmp / 'model')
   signatures.export(model, output.transform_features_layer(), SIZE, export_dir)
@@ -37,10 +33,11 @@ def test_all_signatures_are_exported(exported):
 def test_examples_and_jpeg_signatures_agree(exported):
   examples, _, _, loaded = exported
   # Serving examples carry only the image: labels are unknown at inference.
-  serialized = tf.constant([test_utils.serialize(
+  serialized = tf.constant([example_data.serialize(
       {features.IMAGE_KEY: e[features.IMAGE_KEY]}) for e in examples])
   jpegs = tf.constant([e[features.IMAGE_KEY][0] for e in examples])
-  by_example = loaded.signatures[signatures.SERVING_DEFAULT](examples=serialized)
+  by_example = loaded.signatures[signatures.SERVING_DEFAULT](
+      examples=serialized)
   by_jpeg = loaded.signatures[signatures.SERVING_JPEG](image_bytes=jpegs)
   assert set(by_example) == set(features.LABEL_KEYS)
   for label in features.LABEL_KEYS:
@@ -51,7 +48,7 @@ def test_examples_and_jpeg_signatures_agree(exported):
 
 def test_labelled_examples_are_accepted_too(exported):
   examples, _, _, loaded = exported
-  serialized = tf.constant([test_utils.serialize(e) for e in examples])
+  serialized = tf.constant([example_data.serialize(e) for e in examples])
   out = loaded.signatures[signatures.SERVING_DEFAULT](examples=serialized)
   assert out['Male'].shape == (4, 1)
 
