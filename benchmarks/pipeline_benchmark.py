@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import psutil
 
@@ -90,6 +90,62 @@ def _directory_bytes(path: str) -> int:
              if os.path.isfile(f))
 
 
+def _output_bytes(node: run_results.NodeExecution) -> int:
+  return sum(_directory_bytes(a.uri) for artifacts in node.outputs.values()
+             for a in artifacts if a.uri and os.path.isdir(a.uri))
+
+
+def measure_run(command: List[str], root: str,
+                log_name: str = 'run.log') -> Dict[str, Any]:
+  """Runs `command` (a local_runner.py invocation writing under `root`) and
+  returns per-component wall time, peak RSS, RSS growth and output bytes,
+  plus the whole command's; None figures if the command failed."""
+  print('running:', ' '.join(command), flush=True)
+  load_before = os.getloadavg()
+  started = time.time()
+  with open(os.path.join(root, log_name), 'w') as log:
+    proc = subprocess.Popen(command, cwd=REPO, stdout=log,
+                            stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+    with MemorySampler(proc.pid) as sampler:
+      returncode = proc.wait()
+  total = time.time() - started
+  result: Dict[str, Any] = {
+      'returncode': returncode, 'total_seconds': total,
+      'peak_rss': max((rss for _, rss in sampler.samples), default=0),
+      'load_before': load_before, 'components': {}, 'order': []}
+  paths = local_layout.local_paths(root)
+  if not os.path.exists(paths.metadata_path):
+    return result
+  store = run_results.connect(paths.metadata_path)
+  run = run_results.load_run(store, configs.PIPELINE_NAME)
+  for node in sorted(run.nodes.values(), key=lambda n: n.execution.id):
+    start = node.execution.create_time_since_epoch / 1000
+    end = node.execution.last_update_time_since_epoch / 1000
+    first, peak = sampler.window(start, end)
+    result['order'].append(node.node_id)
+    result['components'][node.node_id] = {
+        'state': node.state.lower(), 'seconds': end - start,
+        'peak_rss': peak, 'rss_start': first,
+        'rss_growth': max(0, peak - first),
+        'output_bytes': _output_bytes(node)}
+  return result
+
+
+def print_components(result: Dict[str, Any]) -> None:
+  print(f'\n{"component":<28} {"state":<9} {"seconds":>8} '
+        f'{"peak RSS":>10} {"growth":>10} {"outputs":>10}')
+  for node_id in result['order']:
+    row = result['components'][node_id]
+    print(f'{node_id:<28} {row["state"]:<9} {row["seconds"]:8.1f} '
+          f'{_gib(row["peak_rss"]):>10} {_gib(row["rss_growth"]):>10} '
+          f'{row["output_bytes"] / 2**20:8.1f} MB')
+  print(f'\nwhole command: {result["total_seconds"]:.1f} s, peak RSS '
+        f'{_gib(result["peak_rss"])} (load average before: '
+        f'{result["load_before"][0]:.2f})')
+
+
 def main() -> int:
   argv = sys.argv[1:]
   extra: List[str] = []
@@ -110,38 +166,19 @@ def main() -> int:
   command = [sys.executable, os.path.join(REPO, 'local_runner.py'),
              '--output_root', root, '--sample_images',
              str(args.sample_images), *extra]
-  print('running:', ' '.join(command), flush=True)
-  load_before = os.getloadavg()
-  started = time.time()
-  with open(os.path.join(root, 'run.log'), 'w') as log:
-    proc = subprocess.Popen(command, cwd=REPO, stdout=log,
-                            stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL,
-                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
-    with MemorySampler(proc.pid) as sampler:
-      returncode = proc.wait()
-  total = time.time() - started
-  if returncode:
-    print(f'local_runner.py failed ({returncode}); see {root}/run.log')
-    return returncode
-
+  result = measure_run(command, root)
+  if result['returncode'] not in (0, 3):
+    print(f'local_runner.py failed ({result["returncode"]}); see '
+          f'{root}/run.log')
+    return result['returncode']
+  print_components(result)
   paths = local_layout.local_paths(root)
   store = run_results.connect(paths.metadata_path)
   run = run_results.load_run(store, configs.PIPELINE_NAME)
-  rows: Dict[str, Dict[str, float]] = {}
-  print(f'\n{"component":<28} {"state":<9} {"seconds":>8} '
-        f'{"peak RSS":>10} {"growth":>10}')
-  for node in sorted(run.nodes.values(), key=lambda n: n.execution.id):
-    start = node.execution.create_time_since_epoch / 1000
-    end = node.execution.last_update_time_since_epoch / 1000
-    first, peak = sampler.window(start, end)
-    rows[node.node_id] = {'seconds': end - start, 'peak_rss': peak,
-                          'rss_growth': max(0, peak - first)}
-    print(f'{node.node_id:<28} {node.state.lower():<9} {end - start:8.1f} '
-          f'{_gib(peak):>10} {_gib(max(0, peak - first)):>10}')
-  overall_peak = max((rss for _, rss in sampler.samples), default=0)
-  print(f'\nwhole command: {total:.1f} s, peak RSS {_gib(overall_peak)} '
-        f'(load average before: {load_before[0]:.2f})')
+  rows = result['components']
+  total = result['total_seconds']
+  overall_peak = result['peak_rss']
+  load_before = result['load_before']
 
   # What Transform writes versus the source JPEGs.
   data_root = glob.glob(os.path.join(root, 'tfrecords', '*'))[0]
@@ -155,13 +192,14 @@ def main() -> int:
     materialized = _directory_bytes(
         transform.output_uri('transformed_examples'))
   tfrecord_bytes = _directory_bytes(data_root)
-  print(f'source JPEGs: {jpeg_bytes / num_examples / 1024:.1f} KB/example; '
-        f'converted TFRecords: {tfrecord_bytes / num_examples / 1024:.1f} '
-        f'KB/example ({tfrecord_bytes / jpeg_bytes:.2f}x)')
-  print(f'Transform materialized: {materialized / num_examples / 1024:.1f} '
-        f'KB/example ({materialized / jpeg_bytes:.2f}x the JPEGs); decoded '
-        'pixels are produced on the fly by the Transform graph in the '
-        'Trainer and the serving signatures')
+  if jpeg_bytes:  # the built-in sample; other data's JPEGs are elsewhere
+    print(f'source JPEGs: {jpeg_bytes / num_examples / 1024:.1f} KB/example; '
+          f'converted TFRecords: {tfrecord_bytes / num_examples / 1024:.1f} '
+          f'KB/example ({tfrecord_bytes / jpeg_bytes:.2f}x)')
+    print(f'Transform materialized: {materialized / num_examples / 1024:.1f} '
+          f'KB/example ({materialized / jpeg_bytes:.2f}x the JPEGs); decoded '
+          'pixels are produced on the fly by the Transform graph in the '
+          'Trainer and the serving signatures')
   if args.json:
     with open(args.json, 'w') as f:
       json.dump({'components': rows, 'total_seconds': total,

@@ -5,23 +5,30 @@ DataReport, the Evaluator's metrics and blessing, the Pusher's record), so the
 console shows what the pipeline recorded, not what the runner believes.
 """
 
+import dataclasses
+import errno
 import math
 import os
-from typing import List
+import re
+from typing import List, Optional, Tuple
 
 from tfx.types import standard_artifacts
 
 from components import data_report
 from components import data_validation_gate
 from components import report as slice_report
+from components.celeba import errors as celeba_errors
 from components.celeba import local_data
 from components.contracts import evaluation as er
+from components.contracts import label_balance
 from components.contracts import metric_names
 from components.contracts import node_ids
 from components.contracts import push_record
 from components.contracts import run_results
 from models import features
 from models import run_record
+from models import weights as weights_lib
+from pipeline import exit_codes
 
 
 def _balance_section(run: run_results.RunResult) -> List[str]:
@@ -101,15 +108,26 @@ def _evaluation_section(run: run_results.RunResult) -> List[str]:
   return lines
 
 
-def _pusher_section(run: run_results.RunResult) -> List[str]:
+def _served(serving_dir: str) -> str:
+  """What the serving folder holds now, in words."""
+  versions = sorted((v for v in (os.listdir(serving_dir)
+                                 if os.path.isdir(serving_dir) else [])
+                     if v.isdigit()), key=int)
+  if not versions:
+    return 'nothing is being served yet'
+  return (f'{os.path.join(serving_dir, versions[-1])} is still being served')
+
+
+def _pusher_section(run: run_results.RunResult,
+                    serving_dir: str) -> List[str]:
   node = run.get(node_ids.PUSHER)
   if node is None or 'pushed_model' not in node.outputs:
     return []
   record = push_record.read(node.outputs['pushed_model'][-1])
   if record.pushed:
     return ['Pushed to: ' + record.destination]
-  return ['Not pushed: the model did not pass validation; the serving folder '
-          'keeps the previous model.']
+  return [f'Not pushed: the model did not pass validation; '
+          f'{_served(serving_dir)}.']
 
 
 def _slice_report_section(run: run_results.RunResult) -> List[str]:
@@ -122,42 +140,158 @@ def _slice_report_section(run: run_results.RunResult) -> List[str]:
           f'  (summary: {os.path.join(uri, slice_report.REPORT_MARKDOWN)})']
 
 
-def success(metadata_path: str, pipeline_name: str, synthetic: bool) -> str:
-  """The end-of-run summary of the latest run."""
+@dataclasses.dataclass(frozen=True)
+class Summary:
+  """What the runner prints at the end and the exit status that goes with it.
+
+  Attributes:
+    text: the console summary.
+    exit_status: exit_codes.PUSHED when a model was pushed,
+      exit_codes.NOT_BLESSED when the run completed but the model was not.
+    outputs: folders the text points at (the report, the pushed model).
+  """
+  text: str
+  exit_status: int
+  outputs: List[str]
+
+
+def success(metadata_path: str, pipeline_name: str, run_id: str,
+            serving_dir: str, synthetic: bool) -> Summary:
+  """The end-of-run summary of run `run_id`."""
   store = run_results.connect(metadata_path)
-  run = run_results.load_run(store, pipeline_name)
+  run = run_results.load_run(store, pipeline_name, run_id)
   lines = [f'Run {run.run_id}: {_states(run)}', '']
   lines += _balance_section(run)
   for section in (_class_weights_section(run), _evaluation_section(run),
-                  _pusher_section(run), _slice_report_section(run)):
+                  _pusher_section(run, serving_dir),
+                  _slice_report_section(run)):
     if section:
       lines += [''] + section
   if synthetic:
     lines += ['', local_data.GENERATED_NOTE]
-  return '\n'.join(lines)
+  pusher = run.get(node_ids.PUSHER)
+  record = (push_record.read(pusher.outputs['pushed_model'][-1])
+            if pusher is not None and pusher.outputs.get('pushed_model')
+            else None)
+  outputs = []
+  report = run.get(node_ids.SLICE_REPORT)
+  if report is not None and report.outputs.get('report'):
+    outputs.append(report.output_uri('report'))
+  if record is not None and record.pushed:
+    outputs.append(record.destination)
+  pushed = record is not None and record.pushed
+  if not pushed:
+    lines += ['', f'Exit status {exit_codes.NOT_BLESSED}: the run completed, the '
+              'model was not blessed.']
+  status = exit_codes.PUSHED if pushed else exit_codes.NOT_BLESSED
+  return Summary(text='\n'.join(lines),
+                 exit_status=status,
+                 outputs=outputs)
 
 
-def failure(metadata_path: str, pipeline_name: str,
-            error: Exception) -> str:
-  """What went wrong, with the anomalies when the data gate stopped the run."""
-  lines = [f'The run failed: {error}']
+def _finished_and_current(run: run_results.RunResult) -> Tuple[List[str],
+                                                                List[str]]:
+  nodes = sorted(run.nodes.values(), key=lambda n: n.execution.id)
+  finished = [n.node_id for n in nodes if n.state in ('COMPLETE', 'CACHED')]
+  current = [n.node_id for n in nodes
+             if n.state in ('RUNNING', 'NEW', 'UNKNOWN')]
+  return finished, current
+
+
+def _load(metadata_path: str, pipeline_name: str,
+          run_id: str) -> Optional[run_results.RunResult]:
   if not os.path.exists(metadata_path):
-    return '\n'.join(lines)
+    return None
   try:
-    store = run_results.connect(metadata_path)
-    run = run_results.load_run(store, pipeline_name)
+    return run_results.load_run(run_results.connect(metadata_path),
+                                pipeline_name, run_id)
   except LookupError:
-    return '\n'.join(lines)
-  lines.append(f'Run {run.run_id}: {_states(run)}')
-  validator = run.get(node_ids.EXAMPLE_VALIDATOR)
-  if validator is not None and 'anomalies' in validator.outputs:
-    anomalies = run_results.to_artifact(validator.outputs['anomalies'][-1],
-                                        standard_artifacts.ExampleAnomalies)
-    problems = data_validation_gate.describe(
-        data_validation_gate.load_anomalies(anomalies))
-    if problems:
-      lines += ['', 'The data does not match the curated schema '
-                '(schema/schema.pbtxt); nothing was trained:']
-      lines += [f'  - {p}' for p in problems]
-  lines += [''] + _balance_section(run)
-  return '\n'.join(lines)
+    return None
+
+
+def interrupted(metadata_path: str, pipeline_name: str, run_id: str,
+                reason: str) -> str:
+  """What an interrupted run got done, and that a rerun resumes."""
+  run = _load(metadata_path, pipeline_name, run_id)
+  finished, current = _finished_and_current(run) if run else ([], [])
+  during = f' during {", ".join(current)}' if current else ''
+  done = ', '.join(finished) if finished else 'nothing'
+  return (f'Interrupted ({reason}){during}. Finished: {done}.\n'
+          'Run the same command again to resume: finished components are '
+          'reused from the cache, and the interrupted one is closed as '
+          'abandoned and run again.')
+
+
+def _causes(error: BaseException) -> List[BaseException]:
+  chain, seen = [], set()
+  while error is not None and id(error) not in seen:
+    seen.add(id(error))
+    chain.append(error)
+    error = error.__cause__ or error.__context__
+  return chain
+
+
+def _first_line(error: BaseException) -> str:
+  text = str(error).strip()
+  return text.splitlines()[0] if text else type(error).__name__
+
+
+def classify(error: Exception) -> Tuple[int, str]:
+  """(exit status, one line) for an exception a run ended with."""
+  chain = _causes(error)
+  text = '\n'.join(str(e) for e in chain)
+  for e in chain:
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+      where = f' writing {e.filename}' if e.filename else ''
+      return exit_codes.FAILED, (f'the disk is full{where}: free some space '
+                                 'and run again (finished components are '
+                                 'reused)')
+    if isinstance(e, data_validation_gate.DataAnomaliesError):
+      return exit_codes.BAD_INPUT, 'the data does not match the curated schema'
+    if isinstance(e, (weights_lib.WeightsUnavailableError,
+                      celeba_errors.CelebAFormatError,
+                      label_balance.EmptySplitError)):
+      return exit_codes.BAD_INPUT, _first_line(e)
+  # Beam wraps what its workers raise in errors of its own, with the
+  # original's text inside.
+  match = re.search(r'CorruptExamplesError: (.*?)( \[while running.*)?$', text,
+                    flags=re.M)
+  if match:
+    return exit_codes.BAD_INPUT, match.group(1)
+  if 'No space left on device' in text:
+    return exit_codes.FAILED, ('the disk is full: free some space and run '
+                               'again (finished components are reused)')
+  return exit_codes.FAILED, _first_line(chain[-1])
+
+
+def failure(metadata_path: str, pipeline_name: str, run_id: str,
+            error: Exception, log_path: str = '') -> Tuple[int, str]:
+  """(exit status, what went wrong) for run `run_id`, one message.
+
+  With the anomalies when the data gate stopped the run.
+  """
+  status, message = classify(error)
+  run = _load(metadata_path, pipeline_name, run_id)
+  failed = ([n.node_id for n in run.nodes.values() if n.state == 'FAILED']
+            if run else [])
+  at = f' at {", ".join(failed)}' if failed else ''
+  lines = [f'error: the run failed{at}: {message}']
+  if run is not None:
+    lines.append(f'Run {run.run_id}: {_states(run)}')
+    validator = run.get(node_ids.EXAMPLE_VALIDATOR)
+    if validator is not None and 'anomalies' in validator.outputs:
+      anomalies = run_results.to_artifact(
+          validator.outputs['anomalies'][-1],
+          standard_artifacts.ExampleAnomalies)
+      problems = data_validation_gate.describe(
+          data_validation_gate.load_anomalies(anomalies))
+      if problems:
+        lines += ['', 'The data does not match the curated schema '
+                  '(schema/schema.pbtxt); nothing was trained:']
+        lines += [f'  - {p}' for p in problems]
+    balance = _balance_section(run)
+    if balance:
+      lines += [''] + balance
+  if log_path:
+    lines += ['', f'The whole log, with the traceback: {log_path}']
+  return status, '\n'.join(lines)

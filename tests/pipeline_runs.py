@@ -52,32 +52,63 @@ class Run:
     store = run_results.connect(self.metadata_path)
     return run_results.load_run(store, configs.PIPELINE_NAME, self.run_id)
 
-  def check(self) -> 'Run':
-    assert self.returncode == 0, (
-        f'local_runner.py failed ({self.returncode}):\n'
+  def check(self, status: int = 0) -> 'Run':
+    """Asserts the exit status (0: a model was pushed)."""
+    assert self.returncode == status, (
+        f'local_runner.py exited {self.returncode}, not {status}:\n'
         f'{self.stdout[-3000:]}\n{self.stderr[-6000:]}')
     return self
+
+
+def _command(output_root: str, extra_args: Sequence[str]) -> List[str]:
+  return [sys.executable, os.path.join(REPO, 'local_runner.py'),
+          '--output_root', output_root,
+          '--sample_images', str(E2E_SAMPLE_IMAGES),
+          '--sample_seed', str(E2E_SAMPLE_SEED),
+          *extra_args]
+
+
+_ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
 
 
 def run_local(output_root: str, extra_args: Sequence[str] = (),
               timeout: int = 1800) -> Run:
   """`python local_runner.py --output_root OUT ...` on the e2e sample."""
-  args: List[str] = [
-      sys.executable, os.path.join(REPO, 'local_runner.py'),
-      '--output_root', output_root,
-      '--sample_images', str(E2E_SAMPLE_IMAGES),
-      '--sample_seed', str(E2E_SAMPLE_SEED),
-      *extra_args,
-  ]
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
   started = time.monotonic()
   before = _run_ids(output_root)
-  proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True,
-                        text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+  proc = subprocess.run(_command(output_root, extra_args), cwd=REPO,
+                        env=_ENV, capture_output=True, text=True,
+                        timeout=timeout, stdin=subprocess.DEVNULL)
   seconds = time.monotonic() - started
   new = [r for r in _run_ids(output_root) if r not in before]
   return Run(output_root=output_root, returncode=proc.returncode,
              stdout=proc.stdout, stderr=proc.stderr, seconds=seconds,
+             run_id=new[-1] if new else None)
+
+
+def run_local_interrupted(output_root: str, extra_args: Sequence[str],
+                          node_id: str, signum: int,
+                          timeout: int = 1800) -> Run:
+  """Starts the same command as run_local, sends `signum` once the console
+  says `node_id` started, and returns what the runner made of it."""
+  started = time.monotonic()
+  before = _run_ids(output_root)
+  proc = subprocess.Popen(_command(output_root, extra_args), cwd=REPO,
+                          env=_ENV, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True,
+                          stdin=subprocess.DEVNULL)
+  seen = []
+  for line in proc.stdout:
+    seen.append(line)
+    if line.rstrip().endswith(f' {node_id} ...'):
+      time.sleep(2)  # inside the component, not at its first line
+      proc.send_signal(signum)
+      break
+  rest, stderr = proc.communicate(timeout=timeout)
+  new = [r for r in _run_ids(output_root) if r not in before]
+  return Run(output_root=output_root, returncode=proc.returncode,
+             stdout=''.join(seen) + rest, stderr=stderr,
+             seconds=time.monotonic() - started,
              run_id=new[-1] if new else None)
 
 

@@ -62,3 +62,12 @@ def test_imbalance_warnings_name_label_and_smallest_cohort():
   assert not any('Male is imbalanced' in w for w in warnings)
   assert any('smallest cohort is Non-Young x Female' in w for w in warnings)
   assert set(features.cohort_names()) == set(balances['train'].cohort_counts)
+
+
+def test_an_empty_split_is_named_not_a_missing_feature():
+  """TFDV's statistics of an empty split have no features at all."""
+  stats = statistics_pb2.DatasetFeatureStatisticsList()
+  stats.datasets.append(_dataset(label_balance.ALL_EXAMPLES, 0))
+  with pytest.raises(label_balance.EmptySplitError,
+                     match="split 'test' has no examples"):
+    label_balance.balance_from_statistics('test', stats)

@@ -1,15 +1,16 @@
 """End-to-end: `python local_runner.py` on a tiny generated sample.
 
 One default run (the `default_run` fixture) is read by most tests; the others
-make their own runs: a rerun that must be fully cached, a model too weak to be
-blessed, and data that must stop the run at ExampleValidator.
+make their own runs: reruns that must be fully cached or not run at all, a
+run stopped by SIGTERM and resumed with a model too weak to be blessed, and
+data that must stop the run at ExampleValidator.
 """
-
-import os
 
 import glob
 import json
+import os
 import shutil
+import signal
 
 import numpy as np
 import pytest
@@ -20,6 +21,8 @@ from components import data_report
 from components.contracts import evaluation as er
 from tests import celeba_files
 from models import features
+from pipeline import configs
+from pipeline import exit_codes
 from models import signatures
 from tests import example_data
 from components.contracts import run_results
@@ -110,7 +113,8 @@ def test_broken_data_stops_at_example_validator(tmp_path, e2e_data_root):
       str(data / 'train' / 'zz-bad-00000.tfrecord.gz'), bad)
   run = pipeline_runs.run_local(str(tmp_path / 'out'),
                                 ['--data_dir', str(data), '--preset', 'sample'])
-  assert run.returncode == 1
+  assert run.returncode == exit_codes.BAD_INPUT
+  assert 'error: the run failed at DataValidationGate' in run.stderr
   assert "feature 'Male'" in run.stderr
   assert 'nothing was trained' in run.stderr
   assert 'train:' in run.stderr  # the split is named
@@ -139,6 +143,20 @@ def test_every_stage_ran_and_the_model_was_pushed(default_run):
   assert 'Verdict: BLESSED' in default_run.stdout
   assert f'Pushed to: {destination}' in default_run.stdout
 
+
+
+def test_the_console_shows_the_run_not_the_libraries(default_run):
+  """TensorFlow's, TFX's and Beam's output is in the run's log, not on the
+  console, which shows components, progress and this run's summary."""
+  console_text = default_run.stdout + default_run.stderr
+  for noise in ('WARNING', 'Warning', 'Traceback', 'oneDNN', 'absl'):
+    assert noise not in console_text, noise
+  assert f'Run {default_run.run_id}:' in default_run.stdout
+  assert f'{node_ids.TRAINER} done in' in default_run.stdout
+  log = os.path.join(default_run.pipeline_root, 'logs',
+                     default_run.run_id.replace(':', '') + '.log')
+  with open(log) as f:
+    assert 'Component Trainer is running.' in f.read()
 
 def _evaluation(run: pipeline_runs.Run) -> er.Evaluation:
   node = _run_of(run).nodes[node_ids.EVALUATOR]
@@ -196,9 +214,13 @@ def test_tfma_cohort_accuracy_equals_the_pushed_models_predictions(
 
 
 def test_unchanged_rerun_is_fully_cached(default_run):
-  """The served model is now the candidate itself, which is no baseline:
-  the baseline step makes the first run's choice again and is cached too."""
-  rerun = pipeline_runs.run_local(default_run.output_root).check()
+  """Through TFX (--recheck), every component is found in its cache.
+
+  The served model is now the candidate itself, which is no baseline: the
+  baseline step makes the first run's choice again and is cached too.
+  """
+  rerun = pipeline_runs.run_local(default_run.output_root,
+                                  ['--recheck']).check()
   result = _run_of(rerun)
   for node_id in DATA_STAGES + MODEL_STAGES:
     assert result.nodes[node_id].state == 'CACHED', node_id
@@ -206,12 +228,42 @@ def test_unchanged_rerun_is_fully_cached(default_run):
   assert 'Verdict: BLESSED' in rerun.stdout
 
 
-def test_a_model_below_the_thresholds_is_not_pushed(tmp_path):
-  """Two training steps cannot meet the sample's real floors."""
-  run = pipeline_runs.run_local(
-      str(tmp_path), ['--epochs', '1', '--steps_per_epoch', '2',
-                      '--no_explain']).check()
+def test_an_unchanged_rerun_stops_before_tfx_with_the_same_summary(
+    default_run):
+  """Nothing changed since the last complete run: no new run in MLMD, the
+  same summary and exit status, in the time of a Python start-up."""
+  store = run_results.connect(default_run.metadata_path)
+  before = run_results.run_ids(store, configs.PIPELINE_NAME)
+  last = pipeline_runs.run_local(default_run.output_root).check()
+  assert last.run_id is None  # no run was recorded
+  assert run_results.run_ids(store, configs.PIPELINE_NAME) == before
+  assert 'Nothing changed since run' in last.stdout
+  assert 'Verdict: BLESSED' in last.stdout
+  assert 'Pushed to: ' in last.stdout
+  print(f'up-to-date rerun took {last.seconds:.1f} s')
+
+
+def test_an_interrupted_run_resumes_and_a_weak_model_is_not_pushed(
+    tmp_path):
+  """SIGTERM in the Trainer stops the run with its own summary; the same
+  command resumes from the cache. Two training steps cannot meet the
+  sample's real floors."""
+  flags = ['--epochs', '1', '--steps_per_epoch', '2', '--no_explain']
+  stopped = pipeline_runs.run_local_interrupted(
+      str(tmp_path), flags, node_ids.TRAINER, signal.SIGTERM)
+  assert stopped.returncode == exit_codes.INTERRUPTED, stopped.stderr
+  assert 'Interrupted (terminated (SIGTERM)) during Trainer' in stopped.stderr
+  assert 'Run the same command again to resume' in stopped.stderr
+  assert 'Traceback' not in stopped.stderr
+  run = pipeline_runs.run_local(str(tmp_path), flags).check(
+      exit_codes.NOT_BLESSED)
+  assert 'Closed 1 execution(s) a stopped run left running' in run.stdout
+  assert f'Run {run.run_id}:' in run.stdout  # this process's run
   result = _run_of(run)
+  for node_id in (node_ids.EXAMPLE_GEN, node_ids.STATISTICS_GEN,
+                  node_ids.TRANSFORM):
+    assert result.nodes[node_id].state == 'CACHED', node_id
+  assert result.nodes[node_ids.TRAINER].state == 'COMPLETE'
   assert node_ids.EXPLAINER not in result.nodes  # --no_explain
   assert result.nodes[node_ids.EVALUATOR].state == 'COMPLETE'
   pushed = result.nodes[node_ids.PUSHER].outputs['pushed_model'][0]

@@ -380,13 +380,19 @@ def test_compare_two_real_runs(default_run, bce_run, tmp_path):
       m['verdict'] for m in data['models']]
 
 
-def test_compare_explains_a_bad_reference(bce_run):
+def test_compare_explains_a_bad_reference_and_refuses_itself(bce_run):
   proc = subprocess.run(
       [sys.executable, '-m', 'components.report', 'compare', '-9', '-1',
        '--metadata', bce_run.metadata_path], cwd=pipeline_runs.REPO,
       capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
   assert proc.returncode == 2
   assert 'error: run -9: the store has only' in proc.stderr
+  same = subprocess.run(
+      [sys.executable, '-m', 'components.report', 'compare', '-1', '-1',
+       '--metadata', bce_run.metadata_path], cwd=pipeline_runs.REPO,
+      capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+  assert same.returncode == 2
+  assert 'are the same evaluation' in same.stderr
 
 
 # ------------------------------------------------------------- in a browser

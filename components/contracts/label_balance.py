@@ -44,6 +44,10 @@ class SplitBalance:
     return {**dataclasses.asdict(self), 'cohort_shares': self.cohort_shares}
 
 
+class EmptySplitError(ValueError):
+  """A split the pipeline needs holds no examples."""
+
+
 def _feature_mean(dataset: statistics_pb2.DatasetFeatureStatistics,
                   name: str) -> float:
   for feature in dataset.features:
@@ -63,6 +67,11 @@ def balance_from_statistics(split: str,
                        f'{sorted(by_name)}')
     by_name[ALL_EXAMPLES] = stats.datasets[0]
   everything = by_name[ALL_EXAMPLES]
+  if not everything.num_examples:
+    raise EmptySplitError(
+        f'split {split!r} has no examples: the pipeline trains on train, '
+        'stops early on eval and judges on test, so each needs examples '
+        '(CelebA partitions 0, 1 and 2)')
   rates = {label: _feature_mean(everything, label)
            for label in features.LABEL_KEYS}
   counts = {}
