@@ -581,6 +581,9 @@ class Emulator:
           name = running.pop(future)
           result = future.result()
           results[name] = result
+          # One line per task as it ends, so a partial run still shows times.
+          print(f'[{self.flavor} {run_id}] {name}: {result.state} '
+                f'{result.seconds:.1f} s', flush=True)
           if result.state in (COMPLETE, CACHED):
             produced[name] = result.outputs
     return RunResult(run_id=run_id, flavor=self.flavor, tasks=results,
