@@ -208,8 +208,12 @@ def test_every_task_of_the_package_succeeds(executions, platform):
   assert set(run.tasks) == set(DATA_TASKS + MODEL_TASKS + explainer)
   for name, task in run.tasks.items():
     assert task.state == kfp_emulator.COMPLETE, name
-  assert run.mapped == [(f'{kubeflow_runner.IMAGE_SCHEMA_FILE}',
-                         os.path.join(REPO, 'schema', 'schema.pbtxt'))]
+  # The image paths the package names: the curated schema, and the
+  # package's setup.py in the Beam args (--setup_file).
+  assert sorted(run.mapped) == sorted([
+      (kubeflow_runner.IMAGE_SCHEMA_FILE,
+       os.path.join(REPO, 'schema', 'schema.pbtxt')),
+      (kubeflow_runner.IMAGE_SETUP_FILE, os.path.join(REPO, 'setup.py'))])
 
 
 def test_inputs_arrived_as_each_backend_sends_them(executions, platform):
