@@ -15,6 +15,7 @@ from models import features
 from pipeline import configs
 from pipeline import eval_config
 from pipeline import pipeline
+from components.contracts import metric_names
 from components.contracts import node_ids
 
 
@@ -125,6 +126,45 @@ def test_eval_config_scopes_thresholds_to_overall_and_cohorts():
     names = {m.class_name for m in spec.metrics}
     assert {'BinaryCrossEntropy', 'AUC', 'Precision', 'Recall', 'FallOut',
             'MissRate', 'ExampleCount', 'ConfusionMatrixAtThresholds'} <= names
+
+
+def test_eval_config_asks_for_intervals_and_the_rate_sweep():
+  evaluation = configs.SAMPLE.evaluation
+  config = eval_config.make_eval_config(configs.SAMPLE)
+  assert config.options.compute_confidence_intervals.value
+  assert config.options.confidence_intervals.method == (
+      tfma.ConfidenceIntervalOptions.JACKKNIFE)
+  for spec in config.metrics_specs:
+    by_class = {m.class_name: [json.loads(c.config or '{}') for c in
+                               spec.metrics if c.class_name == m.class_name]
+                for m in spec.metrics}
+    assert by_class['AUC'] == [
+        {'num_thresholds': evaluation.auc_num_thresholds}]
+    for class_name, name in (
+        ('FallOut', metric_names.FALSE_POSITIVE_RATE_SWEEP),
+        ('MissRate', metric_names.FALSE_NEGATIVE_RATE_SWEEP)):
+      # The scalar at 0.5 stays; the sweep comes beside it, named.
+      assert {} in by_class[class_name]
+      assert {'thresholds': list(evaluation.rate_thresholds),
+              'name': name} in by_class[class_name]
+    for class_name in ('FalseDiscoveryRate', 'FalseOmissionRate'):
+      assert by_class[class_name] == [{'thresholds': [0.5]}]
+  off = dataclasses.replace(configs.SAMPLE, evaluation=dataclasses.replace(
+      evaluation, confidence_intervals=False))
+  assert not eval_config.make_eval_config(
+      off).options.compute_confidence_intervals.value
+
+
+def test_rate_thresholds_are_checked():
+  assert configs.SAMPLE.evaluation.rate_thresholds == (
+      0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+  assert configs.EvaluationOptions(rate_thresholds=[0.25, 0.75]
+                                   ).rate_thresholds == (0.25, 0.75)
+  for bad in ((), (0.0, 0.5), (0.5, 1.0), (0.6, 0.4), (0.5, 0.5)):
+    with pytest.raises(ValueError, match='rate_thresholds'):
+      configs.EvaluationOptions(rate_thresholds=bad)
+  with pytest.raises(ValueError, match='auc_num_thresholds'):
+    configs.EvaluationOptions(auc_num_thresholds=1)
 
 
 def test_presets_follow_the_reference_on_celeba():
