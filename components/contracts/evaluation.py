@@ -52,6 +52,11 @@ def slice_name(key: SliceKey) -> str:
                     for k, v in key)
 
 
+# Bounds closer than this are one value written twice (float rounding of
+# identical jackknife samples), not an interval.
+_ZERO_WIDTH = 1e-9
+
+
 @dataclasses.dataclass(frozen=True)
 class Interval:
   """TFMA's 95% confidence interval of one value, exactly as written."""
@@ -70,7 +75,7 @@ class Interval:
     (e.g. a cohort with no errors): the spread is not estimable from the
     data, which is not the same as certainty.
     """
-    return self.finite and self.upper > self.lower
+    return self.finite and self.upper - self.lower > _ZERO_WIDTH
 
   def contains(self, value: float) -> bool:
     return self.finite and self.lower <= value <= self.upper
