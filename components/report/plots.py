@@ -122,7 +122,7 @@ def axis_floor(values: Sequence[float],
            if i is not None and i.finite]
   if not lows:
     return 0.0
-  return max(0.0, math.floor((min(lows) - 0.05) * 20) / 20)
+  return max(0.0, math.floor((min(lows) - 0.05) * 20 + 1e-9) / 20)
 
 
 def accuracy_figure(report: content_lib.ReportContent) -> bytes:
