@@ -10,7 +10,10 @@ import tensorflow_data_validation as tfdv
 import tensorflow_model_analysis as tfma
 
 import schema as schema_package
+from components import artifacts
 from components import baseline_resolver
+from components import model_card
+from components.report import component as slice_report
 from models import features
 from pipeline import configs
 from pipeline import eval_config
@@ -35,7 +38,8 @@ def test_dag_has_every_stage_in_order():
                   node_ids.CURATED_SCHEMA, node_ids.EXAMPLE_VALIDATOR,
                   node_ids.DATA_GATE, node_ids.TRANSFORM, node_ids.TRAINER,
                   node_ids.MODEL_RESOLVER, node_ids.EVALUATOR,
-                  node_ids.PUSHER):
+                  node_ids.PUSHER, node_ids.SLICE_REPORT,
+                  node_ids.MODEL_CARD):
     assert node_id in nodes
   # Nothing trains before the data gate has passed.
   assert node_ids.DATA_GATE in {
@@ -44,6 +48,25 @@ def test_dag_has_every_stage_in_order():
   assert node_ids.TRAINER in {
       n.id for n in nodes[node_ids.MODEL_RESOLVER].upstream_nodes
   }
+
+
+def test_the_model_card_follows_the_evaluator_and_reads_the_run():
+  card = _nodes(_dag())[node_ids.MODEL_CARD]
+  upstream = {n.id for n in card.upstream_nodes}
+  assert upstream == {node_ids.EVALUATOR, node_ids.TRAINER,
+                      node_ids.DATA_REPORT, node_ids.PUSHER}
+  assert set(card.inputs) == {'evaluation', 'model', 'data_report',
+                              'model_run', 'pushed_model'}
+  (output,) = card.outputs.values()
+  assert output.type is artifacts.ModelCard
+  # The card's code (and the report code it plots with) is in its cache key.
+  assert card.exec_properties['code_digest'] == pipeline.code_digest(
+      model_card.PACKAGE_DIR, slice_report.PACKAGE_DIR,
+      pipeline.CONTRACTS_DIR, pipeline.MODELS_DIR)
+  noted = _nodes(pipeline.create_pipeline(
+      configs.SAMPLE, data_root='/data', pipeline_root='/root',
+      serving_dir='/serve', data_note='generated'))[node_ids.MODEL_CARD]
+  assert noted.exec_properties['data_note'] == 'generated'
 
 
 def test_transform_streams_instead_of_materializing():
