@@ -358,10 +358,13 @@ def ethical_considerations(evaluation: er.Evaluation
       if not found:
         continue
       bounds = sorted({c.bounds.text for c in found})
-      status = ('all passed' if all(c.status == thresholds_lib.PASSED
-                                    for c in found) else
-                ', '.join(f'{er.slice_name(c.slice_key)} {c.status}'
-                          for c in found))
+      if len(found) == 1:
+        status = found[0].status
+      elif all(c.status == found[0].status for c in found):
+        status = f'all {found[0].status}'
+      else:
+        status = ', '.join(f'{er.slice_name(c.slice_key)} {c.status}'
+                           for c in found)
       scope = ('on each of the four gender x age cohorts' if where == 'cohorts'
                else 'overall')
       parts.append(f'accuracy {" / ".join(bounds)} {scope} ({status})')
