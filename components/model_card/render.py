@@ -194,7 +194,8 @@ h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
 th { background: #f3f3f3; white-space: nowrap; }
-td:first-child { white-space: nowrap; }
+table.metrics td:first-child { white-space: nowrap; }
+td { vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums;
          white-space: nowrap; }
 .ci { color: #666; font-size: 0.85em; }
@@ -234,9 +235,10 @@ def _cell(output: str, slice_name: str, metric: str,
           f'{ci}</td>')
 
 
-def _html_table(header: List[str], rows: List[str]) -> str:
+def _html_table(header: List[str], rows: List[str], css: str = '') -> str:
   head = ''.join(f'<th>{_esc(h)}</th>' for h in header)
-  return (f'<table><thead><tr>{head}</tr></thead><tbody>'
+  table = f'<table class="{css}">' if css else '<table>'
+  return (f'{table}<thead><tr>{head}</tr></thead><tbody>'
           + ''.join(rows) + '</tbody></table>')
 
 
@@ -298,7 +300,7 @@ def page(card: Dict[str, Any], data_note: str = '') -> str:
     if rows:
       out.append(f'<h3>{_esc(output)}</h3>' + _html_table(
           ['slice', 'examples'] + [_info(m).title for m in _SCALAR_COLUMNS],
-          rows))
+          rows, 'metrics'))
   out.append(f'<h2>{SECTION_THRESHOLDS}</h2>')
   for output in features.LABEL_KEYS:
     for metric in metric_names.SWEEPS:
@@ -314,7 +316,8 @@ def page(card: Dict[str, Any], data_note: str = '') -> str:
               for t in thresholds) + '</tr>')
       out.append(f'<h3>{_esc(output)}: {_esc(_info(metric).title)} by '
                  'threshold</h3>' + _html_table(
-                     ['slice'] + [f'{t:g}' for t in thresholds], rows))
+                     ['slice'] + [f'{t:g}' for t in thresholds], rows,
+                     'metrics'))
   graphics = card['quantitative_analysis'].get('graphics', {})
   out.append(f'<h2>{SECTION_GRAPHICS}</h2>'
              f'<p>{_esc(graphics.get("description", ""))}</p>')
