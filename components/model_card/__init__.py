@@ -21,10 +21,14 @@ Modules:
 
 import os
 
-from components.contracts.model_card import CARD_HTML  # noqa: F401
-from components.contracts.model_card import CARD_JSON  # noqa: F401
-from components.contracts.model_card import CARD_MARKDOWN  # noqa: F401
-from components.contracts.model_card import SCHEMA_VERSION  # noqa: F401
+# The artifact's file names and schema version, from the card's contract.
+from components.contracts.model_card import CARD_HTML
+from components.contracts.model_card import CARD_JSON
+from components.contracts.model_card import CARD_MARKDOWN
+from components.contracts.model_card import SCHEMA_VERSION
+
+__all__ = ['CARD_HTML', 'CARD_JSON', 'CARD_MARKDOWN', 'SCHEMA_VERSION',
+           'PACKAGE_DIR']
 
 # Hashed into the cache key (see ModelCardGenerator's code_digest).
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
