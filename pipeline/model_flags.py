@@ -9,7 +9,7 @@ from typing import Dict, Optional, Sequence
 
 from pipeline import configs
 
-_FIELDS = ('loss', 'weights', 'image_size', 'alpha', 'epochs', 'batch_size',
+_FIELDS = ('loss', 'resample', 'weights', 'image_size', 'alpha', 'epochs', 'batch_size',
            'steps_per_epoch', 'distribution_strategy')
 
 
@@ -25,8 +25,13 @@ def add_model_arguments(
   model.add_argument('--preset', choices=sorted(configs.PRESETS),
                      default=default_preset, help=preset_help)
   model.add_argument('--loss', choices=configs.LOSSES,
-                     help="'weighted_bce' (class weights from the train "
-                          "split) or plain 'bce'")
+                     help="'weighted_bce' (per-label class weights from "
+                          "the train split), 'cohort_weighted_bce' (per "
+                          "Male x Young cohort) or plain 'bce'")
+  model.add_argument('--resample', choices=configs.RESAMPLING,
+                     help="balance the cohorts in the training stream: "
+                          "'oversample' the smaller, 'undersample' the "
+                          "larger (default 'none')")
   model.add_argument('--weights', help=weights_help)
   model.add_argument('--image_size', type=int)
   model.add_argument('--alpha', type=float, help='MobileNetV2 width')
