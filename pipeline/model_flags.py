@@ -10,7 +10,7 @@ from typing import Dict, Optional, Sequence
 from pipeline import configs
 
 _FIELDS = ('loss', 'resample', 'weights', 'image_size', 'alpha', 'epochs', 'batch_size',
-           'steps_per_epoch', 'distribution_strategy')
+           'steps_per_epoch', 'seed', 'distribution_strategy')
 
 
 def add_model_arguments(
@@ -38,6 +38,9 @@ def add_model_arguments(
   model.add_argument('--epochs', type=int)
   model.add_argument('--batch_size', type=int)
   model.add_argument('--steps_per_epoch', type=int)
+  model.add_argument('--seed', type=int,
+                     help='seeds initialization, shuffling, augmentation and '
+                          'resampling (default 42)')
   model.add_argument('--distribution_strategy', choices=list(strategies),
                      help=strategy_help)
   model.add_argument('--no_explain', action='store_true',

@@ -5,7 +5,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-import tensorflow as tf
 import tf_keras
 
 from models import features
@@ -135,10 +134,11 @@ def test_the_trainer_fits_resampled_epochs_with_cohort_weights(
 
 
 def test_both_runners_take_the_balancing_flags():
-  flags = ['--loss', 'cohort_weighted_bce', '--resample', 'undersample']
+  flags = ['--loss', 'cohort_weighted_bce', '--resample', 'undersample',
+           '--seed', '3']
   config = configs.for_run(
       'sample', **model_flags.model_overrides(local_runner.parse_args(flags)))
-  assert (config.model.loss, config.model.resample) == (
-      'cohort_weighted_bce', 'undersample')
+  assert (config.model.loss, config.model.resample, config.model.seed) == (
+      'cohort_weighted_bce', 'undersample', 3)
   with pytest.raises(ValueError, match='resample must be one of'):
     configs.ModelConfig(resample='smote')
