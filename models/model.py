@@ -26,6 +26,7 @@ from models import network
 from models import progress
 from models import run_record
 from models import signatures
+from models import warm_start
 
 # Key of the model hyperparameters in the Trainer's custom_config.
 MODEL_CONFIG_KEY = 'model'
@@ -94,8 +95,13 @@ def train(hp: Dict[str, Any], train_files: List[str], eval_files: List[str],
           tf_transform_output: tft.TFTransformOutput,
           class_weights: Dict[str, losses.ClassWeights], log_dir: str,
           strategy: Optional[tf.distribute.Strategy] = None,
-          cohorts: Optional[losses.CohortCounts] = None) -> tf_keras.Model:
-  """Builds, compiles and fits the network; returns it with its best weights."""
+          cohorts: Optional[losses.CohortCounts] = None,
+          start_from: Optional[str] = None) -> tf_keras.Model:
+  """Builds, compiles and fits the network; returns it with its best weights.
+
+  With `start_from` (a served SavedModel, see models.warm_start) the network
+  starts from its weights and is fine-tuned whole, at the fine-tuning rate.
+  """
   strategy = strategy or tf.distribute.get_strategy()
   loss_fns = losses.make_losses(hp['loss'], class_weights)
   tft_layer = tf_transform_output.transform_features_layer()
@@ -126,13 +132,16 @@ def train(hp: Dict[str, Any], train_files: List[str], eval_files: List[str],
       cache_in_memory=cache, max_examples=hp['max_eval_examples'],
       cohort_weights=weights)
   callbacks = _callbacks(hp, log_dir, steps, global_batch)
-  pretrained = hp['weights'] not in ('none', '', None)
+  pretrained = hp['weights'] not in ('none', '', None) and not start_from
   with strategy.scope():
     model = network.build_network(
-        image_size=hp['image_size'], alpha=hp['alpha'], weights=hp['weights'],
+        image_size=hp['image_size'], alpha=hp['alpha'],
+        weights='none' if start_from else hp['weights'],
         dropout=hp['dropout'],
         batch_norm_momentum=hp['batch_norm_momentum'],
         augment=hp['augment'], seed=hp.get('seed'))
+    if start_from:
+      warm_start.load_served_weights(model, start_from)
     epoch = 0
     if pretrained and hp['frozen_epochs'] > 0:
       network.backbone_of(model).trainable = False
@@ -147,7 +156,8 @@ def train(hp: Dict[str, Any], train_files: List[str], eval_files: List[str],
       network.backbone_of(model).trainable = True
     _compile(
         model,
-        hp['fine_tune_learning_rate'] if pretrained else hp['learning_rate'],
+        (hp['fine_tune_learning_rate'] if pretrained or start_from else
+         hp['learning_rate']),
         steps * hp['epochs'], loss_fns)
     model.fit(train_ds, validation_data=eval_ds,
               initial_epoch=epoch, epochs=epoch + hp['epochs'],
@@ -175,13 +185,21 @@ def run_fn(fn_args) -> None:
     tf.config.experimental.enable_op_determinism()
   policy = distribution.configure_precision(hp['mixed_precision'])
   strategy = distribution.make_strategy(hp['distribution_strategy'])
-  run_record.write(fn_args.model_run_dir, hp, class_weights, policy,
-                   cohorts)
+  start_from = None
+  if hp['warm_start']:
+    start_from = warm_start.served_model_path(fn_args.base_model)
+    if start_from is None:
+      logging.warning('Warm start: no model is being served, so training '
+                      'starts from %s as without --warm_start.',
+                      'scratch' if hp['weights'] == 'none' else hp['weights'])
+  run_record.write(fn_args.model_run_dir,
+                   {**hp, 'warm_started_from': start_from}, class_weights,
+                   policy, cohorts)
 
   model = train(hp, fn_args.train_files, fn_args.eval_files,
                 tf_transform_output, class_weights,
                 log_dir=os.path.join(fn_args.model_run_dir, 'logs'),
-                strategy=strategy, cohorts=cohorts)
+                strategy=strategy, cohorts=cohorts, start_from=start_from)
   signatures.export(model, tf_transform_output.transform_features_layer(),
                     hp['image_size'],
                     _export_dir(fn_args.serving_model_dir, strategy))

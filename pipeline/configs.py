@@ -71,6 +71,10 @@ class ModelConfig:
       frequency in train), 'cohort_weighted_bce' (per example, each
       Male x Young cohort weighted by its inverse frequency, for both
       outputs) or the plain 'bce'; the counts come from Transform.
+    warm_start: start from the weights of the model being served (the
+      Trainer's base_model; the same network configuration) and fine-tune
+      it whole at fine_tune_learning_rate, as the reference study fine-tuned
+      its first model; with nothing served, train as without it.
     resample: 'none', or balance the four cohorts in the training stream:
       'oversample' repeats the smaller cohorts' examples up to the largest
       cohort's count, 'undersample' draws the smallest cohort's count from
@@ -110,6 +114,7 @@ class ModelConfig:
   fine_tune_learning_rate: float = 1e-4
   loss: str = 'weighted_bce'
   resample: str = 'none'
+  warm_start: bool = False
   batch_norm_momentum: float = 0.9
   dropout: float = 0.2
   augment: bool = True

@@ -9,7 +9,7 @@ from typing import Dict, Optional, Sequence
 
 from pipeline import configs
 
-_FIELDS = ('loss', 'resample', 'weights', 'image_size', 'alpha', 'epochs', 'batch_size',
+_FIELDS = ('loss', 'resample', 'warm_start', 'weights', 'image_size', 'alpha', 'epochs', 'batch_size',
            'steps_per_epoch', 'seed', 'distribution_strategy')
 
 
@@ -32,6 +32,10 @@ def add_model_arguments(
                      help="balance the cohorts in the training stream: "
                           "'oversample' the smaller, 'undersample' the "
                           "larger (default 'none')")
+  model.add_argument('--warm_start', action='store_true', default=None,
+                     help='fine-tune the model being served (same network) '
+                          'instead of starting anew; without a served model, '
+                          'train as without this flag')
   model.add_argument('--weights', help=weights_help)
   model.add_argument('--image_size', type=int)
   model.add_argument('--alpha', type=float, help='MobileNetV2 width')

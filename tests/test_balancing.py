@@ -1,4 +1,5 @@
-"""The balancing methods: cohort weights and resampling from train's counts."""
+"""The balancing methods: cohort weights and resampling from train's counts,
+and the warm start from the served model."""
 
 import collections
 import dataclasses
@@ -11,6 +12,9 @@ from models import features
 from models import input_pipeline
 from models import losses
 from models import model as model_module
+from models import network
+from models import signatures
+from models import warm_start
 from pipeline import configs
 from pipeline import model_flags
 from tests import example_data
@@ -142,3 +146,51 @@ def test_both_runners_take_the_balancing_flags():
       'cohort_weighted_bce', 'undersample', 3)
   with pytest.raises(ValueError, match='resample must be one of'):
     configs.ModelConfig(resample='smote')
+
+
+@pytest.fixture(scope='module')
+def served(data, tmp_path_factory):
+  """A served model: an export of a network of the test configuration."""
+  _, output = data
+  hp = _hp()
+  net = network.build_network(image_size=SIZE, alpha=hp['alpha'],
+                              seed=11, augment=hp['augment'])
+  path = str(tmp_path_factory.mktemp('served') / '1')
+  signatures.export(net, output.transform_features_layer(), SIZE, path)
+  return path, [v.numpy() for v in net.variables]
+
+
+def test_a_warm_start_begins_at_the_served_weights(data, served, tmp_path,
+                                                   monkeypatch):
+  path, output = data
+  served_path, served_values = served
+  first_weights, rates = [], []
+
+  def recording_fit(self, *args, **kwargs):
+    del args, kwargs
+    first_weights.append([v.numpy() for v in self.variables])
+    rates.append(float(self.optimizer.learning_rate(0)))
+
+  monkeypatch.setattr(tf_keras.Model, 'fit', recording_fit)
+  hp = _hp(warm_start=True, fine_tune_learning_rate=3e-5)
+  model_module.train(hp, [path], [path], output,
+                     losses.class_weights_from_transform(output),
+                     str(tmp_path / 'logs'), start_from=served_path)
+  (weights,) = first_weights  # one phase: nothing is frozen
+  assert len(weights) == len(served_values)
+  for value, expected in zip(weights, served_values):
+    np.testing.assert_array_equal(value, expected)
+  assert rates == [pytest.approx(3e-5)]
+
+
+def test_nothing_served_means_no_warm_start(tmp_path, served):
+  assert warm_start.served_model_path(None) is None
+  assert warm_start.served_model_path(str(tmp_path)) is None  # empty model
+  assert warm_start.served_model_path(served[0]) == served[0]
+
+
+def test_a_served_model_of_another_width_is_refused(served):
+  other = network.build_network(image_size=SIZE, alpha=0.5)
+  with pytest.raises(warm_start.WarmStartError,
+                     match='a warm start needs the same network'):
+    warm_start.load_served_weights(other, served[0])
