@@ -26,7 +26,8 @@ from models import features
 
 PIPELINE_NAME = 'celeba-attributes'
 
-LOSSES = ('weighted_bce', 'bce')
+LOSSES = ('weighted_bce', 'cohort_weighted_bce', 'bce')
+RESAMPLING = ('none', 'oversample', 'undersample')
 # How the Evaluator's baseline is chosen (components.baseline_resolver):
 # the latest blessed model other than the candidate, so an unchanged rerun is
 # fully cached; or TFX's LatestBlessedModelStrategy, the only one Kubeflow's
@@ -66,7 +67,18 @@ class ModelConfig:
     learning_rate: peak Adam learning rate (heads phase, or from scratch);
       every phase decays it along a cosine to 5% of the peak.
     fine_tune_learning_rate: Adam learning rate once the backbone is unfrozen.
-    loss: 'weighted_bce' (class weights derived by Transform) or 'bce'.
+    loss: 'weighted_bce' (per label, each value weighted by its inverse
+      frequency in train), 'cohort_weighted_bce' (per example, each
+      Male x Young cohort weighted by its inverse frequency, for both
+      outputs) or the plain 'bce'; the counts come from Transform.
+    warm_start: start from the weights of the model being served (the
+      Trainer's base_model; the same network configuration) and fine-tune
+      it whole at fine_tune_learning_rate, as the reference study fine-tuned
+      its first model; with nothing served, train as without it.
+    resample: 'none', or balance the four cohorts in the training stream:
+      'oversample' repeats the smaller cohorts' examples up to the largest
+      cohort's count, 'undersample' draws the smallest cohort's count from
+      each; an epoch is then four times that count.
     batch_norm_momentum: MobileNetV2 BatchNorm momentum. Keras' 0.999 keeps
       the moving statistics near their initial values for thousands of steps,
       so a network trained from scratch on little data predicts constants at
@@ -101,6 +113,8 @@ class ModelConfig:
   learning_rate: float = 4e-3
   fine_tune_learning_rate: float = 1e-4
   loss: str = 'weighted_bce'
+  resample: str = 'none'
+  warm_start: bool = False
   batch_norm_momentum: float = 0.9
   dropout: float = 0.2
   augment: bool = True
@@ -134,6 +148,9 @@ class ModelConfig:
       raise ValueError(f'dropout must be in [0, 1), got {self.dropout}')
     if self.loss not in LOSSES:
       raise ValueError(f'loss must be one of {LOSSES}, got {self.loss!r}')
+    if self.resample not in RESAMPLING:
+      raise ValueError(f'resample must be one of {RESAMPLING}, got '
+                       f'{self.resample!r}')
     if self.distribution_strategy not in DISTRIBUTION_STRATEGIES:
       raise ValueError('distribution_strategy must be one of '
                        f'{DISTRIBUTION_STRATEGIES}, got '

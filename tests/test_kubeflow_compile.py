@@ -71,6 +71,7 @@ def compiled(tmp_path_factory) -> Dict[str, object]:
         '--trainer_gpus', '2', '--trainer_accelerator', 'NVIDIA_L4',
         '--trainer_cpu', '16', '--trainer_memory_gb', '64',
         '--distribution_strategy', 'mirrored',
+        '--loss', 'cohort_weighted_bce', '--resample', 'oversample',
         '--output_file', str(out / 'vertex.json')])
   finally:
     base_component._PipDependencyFuture.resolve = original  # pylint: disable=protected-access
@@ -298,6 +299,8 @@ def test_trainer_gets_the_distribution_strategy(compiled):
   from models import model as model_module  # pylint: disable=g-import-not-at-top
   assert custom[model_module.MODEL_CONFIG_KEY]['distribution_strategy'] == (
       'mirrored')
+  assert custom[model_module.MODEL_CONFIG_KEY]['loss'] == 'cohort_weighted_bce'
+  assert custom[model_module.MODEL_CONFIG_KEY]['resample'] == 'oversample'
   # The celeba preset is the default for a cluster run.
   assert custom[model_module.MODEL_CONFIG_KEY]['image_size'] == 224
 
