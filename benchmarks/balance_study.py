@@ -81,7 +81,7 @@ def _evaluate(root: str, run_id: str) -> Dict[str, Any]:
       row = {'examples': metrics.get(metric_names.EXAMPLE_COUNT)}
       for metric in METRICS:
         row[metric] = metrics.get(metric)
-        interval = getattr(metrics, 'interval', lambda _: None)(metric)
+        interval = metrics.interval(metric)
         if interval is not None:
           row[metric + '_interval'] = [interval.lower, interval.upper]
       result.setdefault(output, {})[er.slice_name(key)] = row
