@@ -1,9 +1,11 @@
 # The pipeline image: TFX 1.16 with this package installed.
 #
 # Every Kubeflow Pipelines / Vertex AI step runs in it (kubeflow_runner.py
-# --image): the compiled package names executors and the Transform/Trainer
-# code by import path and refers to files under /pipeline, so nothing is
-# uploaded at compile time. The base image's entrypoint is Beam's SDK worker
+# --image) as `python -m pipeline.kfp_entrypoint` (this package's entrypoint,
+# which restores the input types KFP 2.x leaves empty, then runs TFX's): the
+# compiled package names executors and the Transform/Trainer code by import
+# path and refers to files under /pipeline, so nothing is uploaded at compile
+# time. The base image's entrypoint is Beam's SDK worker
 # boot, so the same image can also serve as a Dataflow/Flink/Spark worker.
 #
 #   docker build -t REGISTRY/celeba-tfx:0.1.0 .

@@ -20,9 +20,13 @@ import path. The package's format follows --output_file's extension: .yaml is
 the PipelineSpec that KFP 2.x uploads (Vertex reads it too), .json the
 PipelineJob.
 
-Differences by platform: KFP 2.x does not run resolver tasks, so for
---platform kubeflow the Evaluator has no baseline model (it checks the
-absolute floors only); Vertex runs TFX's LatestBlessedModelStrategy.
+Both platforms get the same package apart from Beam and accelerator
+settings. The Evaluator's baseline is the model being served: the newest
+version in --serving_dir (or --baseline_dir), found by an ordinary step
+(components.baseline), so the regression guard holds on KFP 2.x as on
+Vertex. Every step runs pipeline.kfp_entrypoint, which restores the input
+artifact types KFP 2.x leaves empty (tensorflow/tfx#7768) before handing
+over to TFX's own entrypoint.
 Every default lives in pipeline/configs.py; flags only override it.
 """
 
@@ -55,9 +59,8 @@ IMAGE_SETUP_FILE = f'{IMAGE_SOURCE_DIR}/setup.py'
 # environment the project's packages give TensorFlow locally.
 CONTAINER_ENV: Dict[str, str] = dict(models.TENSORFLOW_ENV)
 
-# KFP 2.x cannot run resolver tasks; Vertex runs TFX's blessed-model resolver.
-BASELINE_BY_PLATFORM = {KUBEFLOW: configs.NO_BASELINE,
-                        VERTEX: configs.LATEST_BLESSED}
+# The container entrypoint of every step (see pipeline/kfp_entrypoint.py).
+ENTRYPOINT_MODULE = 'pipeline.kfp_entrypoint'
 # What each platform calls a GPU when --trainer_accelerator is not given.
 DEFAULT_ACCELERATOR = {KUBEFLOW: 'nvidia.com/gpu', VERTEX: 'NVIDIA_TESLA_T4'}
 
@@ -84,6 +87,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
   where.add_argument('--serving_dir',
                      help='where a blessed model is pushed (default '
                           'PIPELINE_ROOT/serving_model)')
+  where.add_argument('--baseline_dir',
+                     help='the served models the Evaluator compares a new '
+                          'model with: a folder of SavedModel versions (the '
+                          'newest is the baseline) or one SavedModel '
+                          '(default: --serving_dir)')
   where.add_argument('--schema_file', default=IMAGE_SCHEMA_FILE,
                      help='the curated schema as the steps see it (default: '
                           'the copy inside the image, %(default)s)')
@@ -163,13 +171,12 @@ def default_output_file(platform: str) -> str:
 
 
 def make_config(args: argparse.Namespace) -> configs.PipelineConfig:
-  """The preset with the flags' overrides and the platform's baseline."""
+  """The preset with the flags' overrides."""
   config = configs.for_run(preset=args.preset, explain=not args.no_explain,
                            **model_flags.model_overrides(args))
   from pipeline import kubeflow_spec  # pylint: disable=g-import-not-at-top
   return dataclasses.replace(
       config, name=kubeflow_spec.check_pipeline_name(args.pipeline_name),
-      baseline_strategy=BASELINE_BY_PLATFORM[args.platform],
       direct_num_workers=args.direct_num_workers)
 
 
@@ -203,6 +210,7 @@ def compile_package(args: argparse.Namespace) -> Dict[str, object]:
       data_root=args.data_root,
       pipeline_root=pipeline_root,
       serving_dir=args.serving_dir or f'{pipeline_root}/serving_model',
+      baseline_dir=args.baseline_dir,
       schema_file=args.schema_file,
       beam_pipeline_args=make_beam_args(args),
       enable_cache=not args.disable_cache)
@@ -217,7 +225,9 @@ def compile_package(args: argparse.Namespace) -> Dict[str, object]:
           default_image=args.image, use_pipeline_spec_2_1=True))
   job = runner.run(dag, write_out=False)
   return kubeflow_spec.finish(job, env=CONTAINER_ENV,
-                              pipeline_root=pipeline_root)
+                              pipeline_root=pipeline_root,
+                              entrypoint=ENTRYPOINT_MODULE,
+                              uncached_tasks=[node_ids.SERVED_BASELINE])
 
 
 def main(argv: Optional[List[str]] = None) -> int:

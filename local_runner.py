@@ -67,6 +67,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
   where.add_argument('--serving_dir',
                      help='where a blessed model is pushed (default '
                           'OUTPUT_ROOT/serving_model)')
+  where.add_argument('--baseline_dir',
+                     help='the served models the Evaluator compares a new '
+                          'model with: a folder of SavedModel versions (the '
+                          'newest is the baseline) or one SavedModel '
+                          '(default: the serving folder)')
 
   model_flags.add_model_arguments(
       parser, preset_help=(f"'sample' for generated data up to "
@@ -121,12 +126,14 @@ def _run(args: argparse.Namespace, paths: local_layout.LocalPaths,
       direct_num_workers=args.direct_num_workers,
       **model_flags.model_overrides(args))
   beam_args = configs.local_beam_args(config.direct_num_workers)
+  baseline_dir = args.baseline_dir and os.path.abspath(args.baseline_dir)
 
   def digest() -> str:
     return up_to_date.digest(
         config=dataclasses.asdict(config), data_root=data_root,
         marker_file=convert.MARKER_FILE, serving_dir=paths.serving_dir,
-        metadata_path=paths.metadata_path, beam_args=beam_args)
+        metadata_path=paths.metadata_path, beam_args=beam_args,
+        baseline_dir=baseline_dir)
 
   if not (args.recheck or args.disable_cache):
     record = up_to_date.load(paths.pipeline_root)
@@ -156,6 +163,7 @@ def _run(args: argparse.Namespace, paths: local_layout.LocalPaths,
       data_root=data_root,
       pipeline_root=paths.pipeline_root,
       serving_dir=paths.serving_dir,
+      baseline_dir=baseline_dir,
       metadata_connection_config=(
           tfx.orchestration.metadata.sqlite_metadata_connection_config(
               paths.metadata_path)),

@@ -3,9 +3,10 @@
 Bottom: `contracts/` (names and artifact file formats the parts share) and
 `celeba/` (the CelebA data tools: convert, generate, find a run's data).
 Above them: the custom components (DataReport, DataValidationGate,
-report/ with SliceReport, explain/ with ModelExplainer, model_card/ with
-ModelCardGenerator) and their artifact types (artifacts.py). Nothing here
-imports the DAG or the runners (pipeline/).
+baseline/ with ServedBaseline and its Evaluator, report/ with SliceReport,
+explain/ with ModelExplainer, model_card/ with ModelCardGenerator) and their
+artifact types (artifacts.py). Nothing here imports the DAG or the runners
+(pipeline/).
 """
 
 # TensorFlow's environment (Keras 2, oneDNN), before anything imports it.

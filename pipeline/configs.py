@@ -28,16 +28,6 @@ PIPELINE_NAME = 'celeba-attributes'
 
 LOSSES = ('weighted_bce', 'cohort_weighted_bce', 'bce')
 RESAMPLING = ('none', 'oversample', 'undersample')
-# How the Evaluator's baseline is chosen (components.baseline_resolver):
-# the latest blessed model other than the candidate, so an unchanged rerun is
-# fully cached; or TFX's LatestBlessedModelStrategy, the only one Kubeflow's
-# V2 compiler accepts (it becomes two resolver tasks, which Vertex AI Pipelines
-# runs but the open-source KFP 2.x backend does not implement); or none, for
-# KFP 2.x: the Evaluator then checks the absolute floors only.
-PREVIOUS_BLESSED = 'previous_blessed'
-LATEST_BLESSED = 'latest_blessed'
-NO_BASELINE = 'none'
-BASELINE_STRATEGIES = (PREVIOUS_BLESSED, LATEST_BLESSED, NO_BASELINE)
 DISTRIBUTION_STRATEGIES = ('default', 'mirrored', 'multi_worker')
 # multi_worker needs a cluster (TF_CONFIG) that a local run never has.
 LOCAL_DISTRIBUTION_STRATEGIES = ('default', 'mirrored')
@@ -171,8 +161,9 @@ class EvalThresholds:
     cohort_accuracy_floor: binary accuracy floor per output on every one of
       the four Male x Young cohorts, i.e. a floor for the worst cohort.
     max_accuracy_drop: largest binary-accuracy drop per output, overall,
-      tolerated against the latest blessed model (absolute, e.g. 0.01 = one
-      point); checked only when such a baseline exists.
+      tolerated against the baseline, the model being served
+      (components.baseline; absolute, e.g. 0.01 = one point); checked only
+      when a model other than the candidate is served.
   """
   accuracy_floor: Dict[str, float]
   cohort_accuracy_floor: Dict[str, float]
@@ -231,7 +222,6 @@ class PipelineConfig:
   # Label positive rates above which (or below one minus which) the data
   # report flags a label as imbalanced.
   imbalance_warning_rate: float = 0.65
-  baseline_strategy: str = PREVIOUS_BLESSED
   # Beam: worker processes of the local multi-processing direct runner.
   direct_num_workers: int = 1
   # Splits (see models.features.SPLITS) with their roles.

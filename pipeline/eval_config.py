@@ -7,8 +7,8 @@ Thresholds are scoped with `per_slice_thresholds`: a plain `threshold` on a
 MetricConfig is checked on every slice, and the single-label slices (all-Male,
 all-Young) would then fail metrics such as AUC that need both label values.
 
-* the accuracy floor and the change threshold against the latest blessed model
-  apply to the overall slice;
+* the accuracy floor and the change threshold against the baseline (the
+  model being served, components.baseline) apply to the overall slice;
 * the cohort floor applies to each of the four Male x Young cohorts, i.e. it
   is a floor for the worst cohort.
 

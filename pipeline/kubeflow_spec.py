@@ -1,7 +1,7 @@
 """Shapes the KFP v2 package TFX compiles: what KubeflowV2DagRunner leaves out.
 
 TFX 1.16's KubeflowV2DagRunner compiles the DAG into a PipelineJob (a
-PipelineSpec plus runtime config). Three things the package needs have no
+PipelineSpec plus runtime config). Five things the package needs have no
 runner option, so they are applied here, on the compiled dict, in small
 functions the tests check one by one:
 
@@ -9,6 +9,14 @@ functions the tests check one by one:
   (`PipelineDeploymentConfig.PipelineContainerSpec.env`, a field of
   kfp-pipeline-spec 0.2.2 that KFP 2.x and Vertex AI pass to the container;
   TFX's compiler never fills it). Every step needs TF_USE_LEGACY_KERAS=1.
+* the container entrypoint: every executor that runs TFX's V2 entrypoint
+  runs pipeline.kfp_entrypoint instead, with the same args. KFP 2.x hands a
+  task its inputs with empty artifact types, which TFX's entrypoint cannot
+  read (tensorflow/tfx#7768); that module restores them first.
+* no cache for the tasks whose result depends on something outside their
+  inputs: the served baseline (components.baseline) reads the serving
+  folder, which KFP's cache key (input artifacts, parameters, command) does
+  not cover, so a cached result could be a model no longer served.
 * `defaultPipelineRoot` in the PipelineSpec. TFX puts the root only in the
   PipelineJob's runtimeConfig.gcsOutputDirectory, which is lost when the bare
   PipelineSpec is uploaded to KFP.
@@ -25,13 +33,15 @@ component's platform_config.
 import json
 import os
 import re
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 import yaml
 from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx import v1 as tfx
 
 from google.protobuf import json_format
+
+from pipeline import kfp_entrypoint
 
 ResourceSpec = (
     pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec
@@ -42,6 +52,10 @@ PIPELINE_NAME_RE = re.compile(r'[a-z0-9][a-z0-9-]{0,127}')
 # The schema version KFP 2.x's API server accepts (TFX writes it when
 # use_pipeline_spec_2_1=True; the default 2.0.0 is rejected on upload).
 SCHEMA_VERSION = '2.1.0'
+
+# The command TFX compiles into every executor (ImportExampleGen's driver
+# hook has its own).
+TFX_ENTRYPOINT_COMMAND = ['python', '-m', kfp_entrypoint.TFX_ENTRYPOINT]
 
 JSON_FORMATS = ('.json',)
 YAML_FORMATS = ('.yaml', '.yml')
@@ -117,14 +131,54 @@ def set_env(pipeline_spec: Dict[str, Any], env: Mapping[str, str]) -> None:
                                for k, v in sorted(env.items())]
 
 
+def use_entrypoint(pipeline_spec: Dict[str, Any], module: str) -> int:
+  """Runs `python -m module` instead of TFX's V2 entrypoint, same args.
+
+  Returns:
+    How many executors were changed.
+  """
+  changed = 0
+  for container in container_executors(pipeline_spec).values():
+    if container.get('command') == TFX_ENTRYPOINT_COMMAND:
+      container['command'] = ['python', '-m', module]
+      changed += 1
+  return changed
+
+
+def disable_cache(pipeline_spec: Dict[str, Any],
+                  task_names: Sequence[str]) -> None:
+  """Turns KFP's cache off for the named tasks of the root DAG.
+
+  An empty `cachingOptions` is how the KFP SDK writes a task whose caching
+  is off.
+
+  Raises:
+    KeyError: a task name is not in the DAG.
+  """
+  tasks = pipeline_spec['root']['dag']['tasks']
+  for name in task_names:
+    if name not in tasks:
+      raise KeyError(f'no task {name!r} in the package; have {sorted(tasks)}')
+    tasks[name]['cachingOptions'] = {}
+
+
 def set_default_pipeline_root(pipeline_spec: Dict[str, Any],
                               pipeline_root: str) -> None:
   pipeline_spec['defaultPipelineRoot'] = pipeline_root
 
 
 def finish(pipeline_job: Dict[str, Any], *, env: Mapping[str, str],
-           pipeline_root: str) -> Dict[str, Any]:
+           pipeline_root: str, entrypoint: Optional[str] = None,
+           uncached_tasks: Sequence[str] = ()) -> Dict[str, Any]:
   """Applies the post-processing to a compiled PipelineJob dict and checks it.
+
+  Args:
+    pipeline_job: the dict KubeflowV2DagRunner.run(write_out=False) returns.
+    env: environment variables for every container.
+    pipeline_root: the default pipeline root of the PipelineSpec.
+    entrypoint: a module to run instead of TFX's V2 entrypoint (see
+      use_entrypoint); None keeps TFX's.
+    uncached_tasks: tasks KFP must never serve from its cache.
 
   Returns the same dict, which still parses as a PipelineJob.
   """
@@ -134,6 +188,10 @@ def finish(pipeline_job: Dict[str, Any], *, env: Mapping[str, str],
     raise ValueError(f'schemaVersion {spec.get("schemaVersion")!r}: KFP 2.x '
                      f'needs {SCHEMA_VERSION} (use_pipeline_spec_2_1=True)')
   set_env(spec, env)
+  if entrypoint and not use_entrypoint(spec, entrypoint):
+    raise ValueError('no executor runs TFX\'s V2 entrypoint '
+                     f'{TFX_ENTRYPOINT_COMMAND}; cannot use {entrypoint}')
+  disable_cache(spec, uncached_tasks)
   set_default_pipeline_root(spec, pipeline_root)
   # Fail here, not on upload, if the result is not a valid PipelineJob.
   json_format.ParseDict(pipeline_job, pipeline_spec_pb2.PipelineJob())

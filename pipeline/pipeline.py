@@ -7,8 +7,9 @@
       -> ExampleValidator -> DataValidationGate (anomalies stop the run here)
       -> Transform (decode/resize/scale graph, label-count analyzers)
       -> Trainer (MobileNetV2, weighted BCE, early stop on eval)
-      -> baseline: the latest blessed model other than this run's candidate
-      -> Evaluator (TFMA on the test split, per cohort, thresholds)
+      -> ServedBaseline (the model being served, other than this candidate)
+      -> Evaluator (TFMA on the test split, per cohort, thresholds, and the
+         change against the served model when one is served)
       -> Pusher (only a blessed model)
       -> ModelExplainer (latent space and saliency of the candidate, pushed
          or not; config.explain.enabled, `--no_explain` turns it off)
@@ -35,7 +36,8 @@ from tfx import v1 as tfx
 from tfx_bsl.public.proto import slicing_spec_pb2
 
 import schema as schema_package
-from components import baseline_resolver
+from components.baseline import component as served_baseline
+from components.baseline import evaluator as baseline_evaluator
 from components.contracts import node_ids
 from components import data_report
 from components import data_validation_gate
@@ -86,31 +88,12 @@ def statistics_options() -> tfdv.StatsOptions:
       num_values_histogram_buckets=_HISTOGRAM_BUCKETS)
 
 
-def _baseline_resolver(strategy: str,
-                       candidate) -> Optional[tfx.dsl.Resolver]:
-  """The Evaluator's baseline model (see components.baseline_resolver)."""
-  if strategy == configs.NO_BASELINE:
-    return None
-  channels = dict(
-      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-      model_blessing=tfx.dsl.Channel(
-          type=tfx.types.standard_artifacts.ModelBlessing))
-  if strategy == configs.PREVIOUS_BLESSED:
-    return tfx.dsl.Resolver(
-        strategy_class=baseline_resolver.PreviousBlessedModelStrategy,
-        candidate=candidate, **channels).with_id(node_ids.MODEL_RESOLVER)
-  if strategy == configs.LATEST_BLESSED:
-    return tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        **channels).with_id(node_ids.MODEL_RESOLVER)
-  raise ValueError(f'unknown baseline strategy {strategy!r}')
-
-
 def create_pipeline(config: configs.PipelineConfig,
                     *,
                     data_root: str,
                     pipeline_root: str,
                     serving_dir: str,
+                    baseline_dir: Optional[str] = None,
                     schema_file: str = schema_package.SCHEMA_FILE,
                     metadata_connection_config=None,
                     beam_pipeline_args: Sequence[str] = (),
@@ -124,6 +107,9 @@ def create_pipeline(config: configs.PipelineConfig,
       that `python -m components.celeba convert` writes.
     pipeline_root: where TFX writes every artifact.
     serving_dir: where the Pusher copies a blessed model.
+    baseline_dir: where the served models the Evaluator compares against are
+      read (components.baseline); default `serving_dir`, the Pusher's own
+      destination.
     schema_file: the curated schema.
     metadata_connection_config: MLMD connection; None lets the orchestrator
       choose (Kubeflow provides its own).
@@ -200,14 +186,14 @@ def create_pipeline(config: configs.PipelineConfig,
                      configs.model_custom_config(config),
                      'code_digest': digest}).with_id(node_ids.TRAINER)
 
-  model_resolver = _baseline_resolver(config.baseline_strategy,
-                                      trainer.outputs['model'])
+  baseline = served_baseline.ServedBaseline(
+      model=trainer.outputs['model'],
+      source_dir=baseline_dir or serving_dir).with_id(node_ids.SERVED_BASELINE)
 
-  evaluator = tfx.components.Evaluator(
+  evaluator = baseline_evaluator.Evaluator(
       examples=example_gen.outputs['examples'],
       model=trainer.outputs['model'],
-      baseline_model=(model_resolver.outputs['model']
-                      if model_resolver else None),
+      baseline_model=baseline.outputs[served_baseline.BASELINE_KEY],
       example_splits=[config.test_split],
       eval_config=eval_config.make_eval_config(config)
   ).with_id(node_ids.EVALUATOR)
@@ -255,7 +241,7 @@ def create_pipeline(config: configs.PipelineConfig,
 
   components: List[tfx.types.BaseNode] = [
       example_gen, statistics_gen, report_data, schema_gen, curated_schema,
-      example_validator, data_gate, transform, trainer, model_resolver,
+      example_validator, data_gate, transform, trainer, baseline,
       evaluator, pusher, explainer, report_node, card,
   ]
   components = [c for c in components if c is not None]

@@ -130,8 +130,10 @@ def _evaluation_section(run: run_results.RunResult) -> List[str]:
   evaluation = er.load_evaluation(node.output_uri('evaluation'))
   lines = ['Evaluation on the test split (TFMA):'] + cohort_table(evaluation)
   blessed = evaluation.validation_ok
-  baseline = ('against the latest blessed model' if evaluation.has_baseline
-              else 'no blessed model yet, so no change threshold')
+  record = evaluation.baseline_record
+  note = f': {record.note}' if record is not None and record.note else ''
+  baseline = (f'against the baseline{note}' if evaluation.has_baseline
+              else f'no baseline{note}; floors only')
   lines.append('')
   lines.append(f'Verdict: {"BLESSED" if blessed else "NOT BLESSED"} '
                f'({baseline})')

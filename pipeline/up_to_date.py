@@ -6,7 +6,8 @@ Beam and TensorFlow and checking fourteen caches took 15-25 s of a 2-core
 machine. Every input that decides those cache hits is known to this process
 without them: the effective configuration, the data (the converter's
 record, or the files), the curated schema, the project's code, the versions
-of the TFX stack, the serving folder (the Evaluator's baseline) and the
+of the TFX stack, the serving folder and the baseline folder when it is
+another (the Evaluator's baseline is the model served there) and the
 metadata store (no execution added since). After each completed run the
 runner records a digest of all of them, with the run's summary and exit
 status; a later run with the same digest prints that summary and stops.
@@ -93,7 +94,8 @@ def _last_execution(metadata_path: str) -> Optional[int]:
 
 def digest(*, config: Dict[str, Any], data_root: str, marker_file: str,
            serving_dir: str, metadata_path: str,
-           beam_args: Sequence[str]) -> str:
+           beam_args: Sequence[str],
+           baseline_dir: Optional[str] = None) -> str:
   """A digest of everything that decides whether TFX would find its cache."""
   versions = {}
   for package in _STACK:
@@ -110,6 +112,11 @@ def digest(*, config: Dict[str, Any], data_root: str, marker_file: str,
       'beam_args': list(beam_args),
       'serving': (_listing(serving_dir) if os.path.isdir(serving_dir)
                   else None),
+      # --baseline_dir: where ServedBaseline looks instead of serving_dir
+      # (its path is part of the baseline's cache key too).
+      'baseline': ([baseline_dir, _listing(baseline_dir)
+                    if os.path.isdir(baseline_dir) else None]
+                   if baseline_dir else None),
       'last_execution': _last_execution(metadata_path),
   }
   return hashlib.sha256(json.dumps(state, sort_keys=True,

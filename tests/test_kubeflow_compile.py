@@ -31,8 +31,6 @@ from components.contracts import node_ids
 IMAGE = 'registry.example.com/celeba-tfx:test'
 DATA_ROOT = 's3://bucket/celeba/tfrecords'
 GCS_ROOT = 'gs://bucket/celeba/root'
-RESOLVER_TASKS = (f'{node_ids.MODEL_RESOLVER}-model-blessing-resolver',
-                  f'{node_ids.MODEL_RESOLVER}-model-resolver')
 KFP_DIRECT_ARGS = ['--direct_running_mode=multi_processing',
                    '--direct_num_workers=2',
                    f'--setup_file={kubeflow_runner.IMAGE_SETUP_FILE}']
@@ -147,56 +145,48 @@ def test_bad_pipeline_names_are_refused(tmp_path, name, capsys):
   assert not os.listdir(tmp_path)
 
 
-def test_vertex_has_every_node_of_the_local_dag_with_its_dependencies(compiled):
-  tasks = compiled['vertex']['root']['dag']['tasks']
+def test_both_have_every_node_of_the_local_dag_with_its_dependencies(spec):
+  tasks = spec['root']['dag']['tasks']
   local = {c.id: c for c in _local_dag().components}
-  # The resolver node compiles into two tasks; consumers read the second.
-  expected_tasks = (set(local) -
-                    {node_ids.MODEL_RESOLVER}) | set(RESOLVER_TASKS)
-  assert set(tasks) == expected_tasks
-  rename = {node_ids.MODEL_RESOLVER: RESOLVER_TASKS[1]}
+  assert set(tasks) == set(local)
   for node_id, node in local.items():
-    if node_id == node_ids.MODEL_RESOLVER:
-      # Locally it also reads the candidate; on Vertex it queries MLMD.
-      continue
-    upstream = {rename.get(n.id, n.id) for n in node.upstream_nodes}
-    assert _task_dependencies(tasks[node_id]) == upstream, node_id
-  assert _task_dependencies(tasks[RESOLVER_TASKS[1]]) == {RESOLVER_TASKS[0]}
-
-
-def test_kfp_has_every_node_but_the_resolver_with_its_dependencies(compiled):
-  tasks = compiled['kfp']['root']['dag']['tasks']
-  local = {c.id: c for c in _local_dag().components}
-  assert set(tasks) == set(local) - {node_ids.MODEL_RESOLVER}
-  for node_id, node in local.items():
-    if node_id == node_ids.MODEL_RESOLVER:
-      continue
-    upstream = {n.id for n in node.upstream_nodes} - {node_ids.MODEL_RESOLVER}
-    assert _task_dependencies(tasks[node_id]) == upstream, node_id
-  # The Evaluator is still wired to the data, the model and nothing else.
+    assert _task_dependencies(tasks[node_id]) == {
+        n.id for n in node.upstream_nodes}, node_id
+  # The baseline is an ordinary task between the Trainer and the Evaluator.
+  assert _task_dependencies(tasks[node_ids.SERVED_BASELINE]) == {
+      node_ids.TRAINER}
   assert _task_dependencies(tasks[node_ids.EVALUATOR]) == {
-      node_ids.EXAMPLE_GEN, node_ids.TRAINER}
+      node_ids.EXAMPLE_GEN, node_ids.TRAINER, node_ids.SERVED_BASELINE}
 
 
-def test_kfp_package_has_only_executors_kfp_runs(compiled):
+def test_packages_have_only_executors_kfp_runs(spec):
   """KFP 2.x's backend runs container and importer executors, not resolvers."""
-  for label, executor in compiled['kfp']['deploymentSpec']['executors'].items():
+  for label, executor in spec['deploymentSpec']['executors'].items():
     assert set(executor) <= {'container', 'importer'}, label
 
 
-def test_every_executor_uses_the_image_and_the_tfx_entrypoint(spec):
+def test_the_served_baseline_alone_is_never_cached(spec):
+  """It reads the serving folder, which KFP's cache key does not cover."""
+  for name, task in spec['root']['dag']['tasks'].items():
+    expected = name != node_ids.SERVED_BASELINE
+    assert task.get('cachingOptions', {}).get('enableCache', False) == (
+        expected), name
+
+
+def test_every_executor_uses_the_image_and_the_package_entrypoint(spec):
+  """pipeline.kfp_entrypoint restores KFP 2.x's empty input types, then runs
+  TFX's entrypoint with the args TFX compiled for it."""
   executors = spec['deploymentSpec']['executors']
   containers = kubeflow_spec.container_executors(spec)
-  assert set(executors) - set(containers) <= {f'{t}_executor'
-                                              for t in RESOLVER_TASKS}
+  assert set(executors) == set(containers)
   assert len(containers) >= 10
   for label, container in containers.items():
     assert container['image'] == IMAGE, label
     assert container['command'] == [
-        'python', '-m',
-        'tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor']
+        'python', '-m', kubeflow_runner.ENTRYPOINT_MODULE], label
     assert container['args'][2:4] == ['--json_serialized_invocation_args',
                                       '{{$}}'], label
+    assert container['args'][4] == '--json_serialized_inputs_spec_args', label
 
 
 def test_every_container_sets_the_legacy_keras_variable(spec):

@@ -1,15 +1,17 @@
 """Runs compiled steps the way a KFP/Vertex container would, without a cluster.
 
 For a task of the compiled package this test does the launcher's part: it
-builds the ExecutorInput (the task's parameter constants, input and output
-artifacts with the types the package declares, local URIs instead of object
-storage), puts it where the container args say `{{$}}`, and runs the
-container's command and args in a subprocess with the container's env and
-nothing else set. What that proves: the entrypoint, the executor import paths
-(including a Python-function component of this package), the parameter
-types of schema 2.1.0 and the env var all work as compiled. The only liberty
-taken: the schema path inside the image (/pipeline/...) is pointed at this
-checkout.
+builds the ExecutorInput (the task's parameter constants, input artifacts
+with the empty type KFP 2.x's driver sends, output artifacts with the types
+the package declares, local URIs instead of object storage), puts it where
+the container args say `{{$}}`, and runs the container's command and args in
+a subprocess with the container's env and nothing else set. What that
+proves: the entrypoint (pipeline.kfp_entrypoint restoring the input types,
+then TFX's), the executor import paths (including a Python-function
+component of this package), the parameter types of schema 2.1.0 and the env
+var all work as compiled. The only liberty taken: the schema path inside the
+image (/pipeline/...) is pointed at this checkout. tests/test_kfp_e2e.py runs
+every task of both packages this way (tests/kfp_emulator.py).
 """
 
 import os
@@ -59,10 +61,11 @@ def _launch(spec: Dict[str, object], task_name: str, root: str,
   params = {name: p['runtimeValue']['constant']
             for name, p in task.get('inputs', {}).get('parameters', {}).items()}
   params.update(parameter_overrides or {})
+  # KFP 2.x rebuilds inputs from its metadata store without their type.
   inputs = {
-      name: _artifact(definition['artifactType'], **input_uris[name])
-      for name, definition in component.get('inputDefinitions', {}).get(
-          'artifacts', {}).items()}
+      name: _artifact({'instanceSchema': ''}, **input_uris[name])
+      for name in component.get('inputDefinitions', {}).get(
+          'artifacts', {})}
   outputs = {
       name: _artifact(definition['artifactType'],
                       os.path.join(root, task_name, name))
@@ -115,5 +118,6 @@ def test_compiled_steps_run_through_the_tfx_container_entrypoint(
 
   out, err = gate_step.communicate(timeout=600)
   assert gate_step.returncode != 0
+  assert 'restored the declared type of input(s) anomalies' in err
   assert 'DataAnomaliesError' in err
   assert "train: feature 'Male': values outside {0, 1}" in err

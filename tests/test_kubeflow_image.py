@@ -132,7 +132,8 @@ def test_the_package_is_copied_where_the_compiled_pipeline_looks():
 
 @pytest.mark.parametrize('path', [
     'setup.py', 'README.md', 'constraints.txt', 'schema/schema.pbtxt',
-    'models/model.py', 'components/__init__.py', 'pipeline/configs.py'
+    'models/model.py', 'components/__init__.py', 'pipeline/configs.py',
+    'pipeline/kfp_entrypoint.py'
 ])
 def test_build_context_keeps_what_pip_install_needs(path):
   # setup.py reads README.md; pip install needs constraints.txt.
@@ -145,3 +146,10 @@ def test_build_context_keeps_what_pip_install_needs(path):
                                   '.venv/bin/python'])
 def test_build_context_leaves_out_outputs_and_caches(path):
   assert _ignored(path)
+
+
+def test_the_steps_entrypoint_is_in_the_image():
+  """Every compiled step runs `python -m ENTRYPOINT_MODULE` in WORKDIR."""
+  relative = kubeflow_runner.ENTRYPOINT_MODULE.replace('.', '/') + '.py'
+  assert os.path.isfile(os.path.join(REPO, relative))
+  assert not _ignored(relative)

@@ -54,6 +54,45 @@ def test_finish_sets_root_and_env_and_keeps_a_valid_job():
   assert parsed.pipeline_spec['defaultPipelineRoot'] == 'gs://x/y'
 
 
+def _tfx_job():
+  job = _job()
+  spec = job['pipelineSpec']
+  spec['deploymentSpec']['executors']['A_executor']['container'][
+      'command'] = list(kubeflow_spec.TFX_ENTRYPOINT_COMMAND)
+  spec['deploymentSpec']['executors']['C_executor'] = {'container': {
+      'image': 'img', 'command': ['python', '-m', 'some.driver'], 'args': []}}
+  spec['root']['dag']['tasks'] = {
+      'A': {'cachingOptions': {'enableCache': True}},
+      'C': {'cachingOptions': {'enableCache': True}}}
+  return job
+
+
+def test_finish_swaps_the_entrypoint_and_disables_the_named_caches():
+  job = kubeflow_spec.finish(_tfx_job(), env={}, pipeline_root='gs://x',
+                             entrypoint='pipeline.kfp_entrypoint',
+                             uncached_tasks=['C'])
+  spec = job['pipelineSpec']
+  executors = spec['deploymentSpec']['executors']
+  assert executors['A_executor']['container']['command'] == [
+      'python', '-m', 'pipeline.kfp_entrypoint']
+  assert executors['C_executor']['container']['command'] == [
+      'python', '-m', 'some.driver']  # not TFX's entrypoint: left alone
+  tasks = spec['root']['dag']['tasks']
+  assert tasks['A']['cachingOptions'] == {'enableCache': True}
+  assert tasks['C']['cachingOptions'] == {}
+  parsed = json_format.ParseDict(spec, pipeline_spec_pb2.PipelineSpec())
+  assert not parsed.root.dag.tasks['C'].caching_options.enable_cache
+
+
+def test_finish_refuses_an_entrypoint_nothing_uses_and_unknown_tasks():
+  with pytest.raises(ValueError, match='entrypoint'):
+    kubeflow_spec.finish(_job(), env={}, pipeline_root='gs://x',
+                         entrypoint='pipeline.kfp_entrypoint')
+  with pytest.raises(KeyError, match='no task'):
+    kubeflow_spec.finish(_tfx_job(), env={}, pipeline_root='gs://x',
+                         uncached_tasks=['Missing'])
+
+
 def test_finish_refuses_schema_2_0_0_which_kfp_rejects():
   with pytest.raises(ValueError, match='2.1.0'):
     kubeflow_spec.finish(_job(schema_version='2.0.0'), env={},

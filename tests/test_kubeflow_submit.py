@@ -19,6 +19,7 @@ from google.cloud.aiplatform.utils import gcs_utils
 from google.protobuf import json_format
 
 import kubeflow_runner
+from components.contracts import node_ids
 from pipeline import vertex_submit
 
 ROOT = 'gs://bucket/celeba/root'
@@ -101,8 +102,10 @@ def test_request_matches_the_documented_api(packages, ext):
   for container in containers:
     assert container['image'] == 'us-docker.pkg.dev/p/r/celeba:1'
     assert {'name': 'TF_USE_LEGACY_KERAS', 'value': '1'} in container['env']
-  # Vertex runs the blessed-model resolver.
-  assert any('resolver' in e for e in spec['deploymentSpec'][
+  # The baseline is the served model, found by an ordinary container task;
+  # no resolver executors, so the same package shape runs on KFP 2.x.
+  assert node_ids.SERVED_BASELINE in spec['root']['dag']['tasks']
+  assert not any('resolver' in e for e in spec['deploymentSpec'][
       'executors'].values())
 
 

@@ -11,8 +11,9 @@ import tensorflow_model_analysis as tfma
 
 import schema as schema_package
 from components import artifacts
-from components import baseline_resolver
 from components import model_card
+from components.baseline import component as served_baseline
+from components.baseline import evaluator as baseline_evaluator
 from components.report import component as slice_report
 from models import features
 from pipeline import configs
@@ -37,7 +38,7 @@ def test_dag_has_every_stage_in_order():
                   node_ids.DATA_REPORT, node_ids.SCHEMA_GEN,
                   node_ids.CURATED_SCHEMA, node_ids.EXAMPLE_VALIDATOR,
                   node_ids.DATA_GATE, node_ids.TRANSFORM, node_ids.TRAINER,
-                  node_ids.MODEL_RESOLVER, node_ids.EVALUATOR,
+                  node_ids.SERVED_BASELINE, node_ids.EVALUATOR,
                   node_ids.PUSHER, node_ids.SLICE_REPORT,
                   node_ids.MODEL_CARD):
     assert node_id in nodes
@@ -46,7 +47,7 @@ def test_dag_has_every_stage_in_order():
       n.id for n in nodes[node_ids.TRANSFORM].upstream_nodes
   }
   assert node_ids.TRAINER in {
-      n.id for n in nodes[node_ids.MODEL_RESOLVER].upstream_nodes
+      n.id for n in nodes[node_ids.SERVED_BASELINE].upstream_nodes
   }
 
 
@@ -113,18 +114,23 @@ def test_code_digest_follows_the_model_code(tmp_path):
   assert pipeline.code_digest(str(copy)) != before
 
 
-def test_baseline_strategy_is_configurable():
-  local = _nodes(_dag())[node_ids.MODEL_RESOLVER]
-  assert local.exec_properties['resolver_class'] is (
-      baseline_resolver.PreviousBlessedModelStrategy)
-  assert set(local.outputs) >= {'model', 'model_blessing'}
-  kfp = _nodes(_dag(dataclasses.replace(
-      configs.SAMPLE, baseline_strategy=configs.LATEST_BLESSED)))[
-          node_ids.MODEL_RESOLVER]
-  assert kfp.exec_properties['resolver_class'].__name__ == (
-      'LatestBlessedModelStrategy')
-  with pytest.raises(ValueError, match='baseline strategy'):
-    _dag(dataclasses.replace(configs.SAMPLE, baseline_strategy='oldest'))
+def test_baseline_is_the_served_model_other_than_the_candidate():
+  nodes = _nodes(_dag())
+  baseline = nodes[node_ids.SERVED_BASELINE]
+  assert isinstance(baseline, served_baseline.ServedBaseline)
+  # The Pusher's destination, unless the runner names another folder.
+  assert baseline.exec_properties[served_baseline.SOURCE_KEY] == '/serve'
+  candidate = baseline.inputs[served_baseline.MODEL_KEY]
+  assert candidate.producer_component_id == node_ids.TRAINER
+  evaluator = nodes[node_ids.EVALUATOR]
+  assert isinstance(evaluator, baseline_evaluator.Evaluator)
+  assert evaluator.inputs['baseline_model'].producer_component_id == (
+      node_ids.SERVED_BASELINE)
+  other = _nodes(pipeline.create_pipeline(
+      configs.SAMPLE, data_root='/data', pipeline_root='/root',
+      serving_dir='/serve', baseline_dir='/registry/celeba'))
+  assert other[node_ids.SERVED_BASELINE].exec_properties[
+      served_baseline.SOURCE_KEY] == '/registry/celeba'
 
 
 def test_eval_config_scopes_thresholds_to_overall_and_cohorts():

@@ -37,7 +37,7 @@ DATA_STAGES = (node_ids.EXAMPLE_GEN, node_ids.STATISTICS_GEN,
                node_ids.DATA_REPORT, node_ids.SCHEMA_GEN,
                node_ids.CURATED_SCHEMA, node_ids.EXAMPLE_VALIDATOR,
                node_ids.DATA_GATE)
-MODEL_STAGES = (node_ids.TRANSFORM, node_ids.TRAINER, node_ids.MODEL_RESOLVER,
+MODEL_STAGES = (node_ids.TRANSFORM, node_ids.TRAINER, node_ids.SERVED_BASELINE,
                 node_ids.EVALUATOR, node_ids.PUSHER,
                 node_ids.EXPLAINER,  # on by default; tests/test_explain_e2e.py
                 node_ids.SLICE_REPORT, node_ids.MODEL_CARD)
@@ -248,13 +248,15 @@ def test_tfma_cohort_accuracy_and_rates_equal_the_pushed_models_predictions(
 
 
 def test_unchanged_rerun_is_fully_cached(default_run):
-  """Through TFX (--recheck), every component is found in its cache."""
+  """Through TFX (--recheck), every component is found in its cache.
+
+  The served model is now the candidate itself, which is no baseline: the
+  baseline step makes the first run's choice again and is cached too.
+  """
   rerun = pipeline_runs.run_local(default_run.output_root,
                                   ['--recheck']).check()
   result = _run_of(rerun)
   for node_id in DATA_STAGES + MODEL_STAGES:
-    if node_id == node_ids.MODEL_RESOLVER:
-      continue  # resolvers look up artifacts on every run; nothing to cache
     assert result.nodes[node_id].state == 'CACHED', node_id
   print(f'cached rerun took {rerun.seconds:.1f} s')
   assert 'Verdict: BLESSED' in rerun.stdout

@@ -2,9 +2,10 @@
 
 Two real runs serve every test here: the session's `default_run` (weighted
 BCE, no baseline) and one `--loss bce` run that starts from a copy of the
-default run's MLMD store, so its Evaluator has the default model as baseline
-(and its unchanged data stages are cached) while the default run's own output
-root stays untouched for the other end-to-end tests.
+default run's MLMD store and serving folder, so its Evaluator has the
+default model (the one served) as baseline and its unchanged data stages are
+cached, while the default run's own output root stays untouched for the other
+end-to-end tests.
 
 Every number the report shows is read back (HTML data attributes, Markdown
 tables, report.json) and compared with what TFMA wrote, read independently
@@ -43,11 +44,12 @@ ARTIFACTS_DIR = os.path.join(pipeline_runs.REPO, 'test-artifacts')
 @pytest.fixture(scope='module')
 def bce_run(default_run, e2e_data_root, tmp_path_factory
             ) -> pipeline_runs.Run:
-  """`--loss bce` with the default run's history: the default model is the
-  baseline. The one extra real run of these tests."""
+  """`--loss bce` with the default run's history: the default model, served,
+  is the baseline. The one extra real run of these tests."""
   root = tmp_path_factory.mktemp('bce_run')
   os.makedirs(root / 'pipeline_root')
   shutil.copy(default_run.metadata_path, root / 'pipeline_root')
+  shutil.copytree(default_run.serving_dir, root / 'serving_model')
   return pipeline_runs.run_local(
       str(root), ['--loss', 'bce', '--data_dir', e2e_data_root]).check()
 

@@ -11,6 +11,8 @@ its only reader and writer:
                     result and the eval config it ran with
   label_balance.py  label balance per split from StatisticsGen's output
   explanation.py    explanation.json, the explainer's index of its figures
+  baseline_record.py  baseline.json in the Evaluator's output: which
+                    baseline the candidate was judged against, or why none
   push_record.py    what the Pusher recorded about a model
   run_results.py    what one pipeline run recorded in ML Metadata
   model_card.py     model_card.json (Model Card Toolkit schema v0.0.2, the

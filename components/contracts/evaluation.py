@@ -2,10 +2,12 @@
 
 TFMA writes metrics, plots, the validation result and the eval config it ran
 with (eval_config.json, with the model locations) into the Evaluator's
-output. The console summary, the slice report, the model card and the tests
-all read them through here, once per folder, so there is one interpretation
-of slice keys, model names, confusion counts, intervals and thresholds, and
-no metric is recomputed: every number is the one TFMA computed.
+output, and the Evaluator's executor adds which baseline it used
+(baseline_record.py). The console summary, the slice report, the model card
+and the tests all read them through here, once per folder, so there is one
+interpretation of slice keys, model names, confusion counts, intervals and
+thresholds, and no metric is recomputed: every number is the one TFMA
+computed.
 
 With confidence intervals on, each metric's value is still TFMA's point
 estimate (the unsampled value, the one the blessing checks), and its interval
@@ -22,9 +24,11 @@ import math
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.writers import eval_config_writer
 
+from components.contracts import baseline_record as record_lib
 from components.contracts import metric_names
 from models import features
 
@@ -182,6 +186,9 @@ class Evaluation:
     interval_errors: slice -> why TFMA wrote no intervals there (its
       '__ERROR__' value, e.g. a jackknife bucket without examples of the
       slice); those slices keep their point values.
+    baseline_record: which baseline the candidate was judged against, or why
+      there was none (baseline.json, components.baseline.evaluator); None
+      for an Evaluator that does not write it.
   """
   metrics: Dict[str, Dict[SliceKey, Dict[str, OutputMetrics]]]
   validation_ok: Optional[bool]
@@ -199,6 +206,7 @@ class Evaluation:
   def thresholds(self, output: str, metric: str) -> Tuple[float, ...]:
     """The thresholds of an array-valued metric, as the eval config set them."""
     return metric_thresholds(self.eval_config, output, metric)
+  baseline_record: Optional[record_lib.BaselineRecord] = None
 
   @property
   def models(self) -> List[str]:
@@ -365,8 +373,9 @@ def load_evaluation(evaluation_uri: str) -> Evaluation:
       for entry in by_output.values():
         _undefined_auc_to_nan(entry)
   validation_ok, failures = None, []
+  # tf.io.gfile, not os: on Kubeflow the folder is in object storage (gs://).
   if any(name.startswith('validations')
-         for name in os.listdir(evaluation_uri)):
+         for name in tf.io.gfile.listdir(evaluation_uri)):
     result = tfma.load_validation_result(evaluation_uri)
     validation_ok = result.validation_ok
     for per_slice in result.metric_validations_per_slice:
@@ -382,7 +391,8 @@ def load_evaluation(evaluation_uri: str) -> Evaluation:
   return Evaluation(metrics=metrics, validation_ok=validation_ok,
                     failures=failures, eval_config=config,
                     model_locations=locations,
-                    interval_errors=interval_errors)
+                    interval_errors=interval_errors,
+                    baseline_record=record_lib.read(evaluation_uri))
 
 
 def load_eval_run(evaluation_uri: str

@@ -21,6 +21,7 @@ import dataclasses
 import math
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from components.contracts import baseline_record
 from components.contracts import evaluation as er
 from components.contracts import label_balance
 from components.contracts import explanation as explanation_lib
@@ -209,6 +210,8 @@ class Verdict:
   has_baseline: bool
   checks: List[thresholds_lib.ThresholdCheck]
   failures: List[er.ValidationFailure]
+  # What the baseline was, or why there was none (components.baseline).
+  baseline: Optional[baseline_record.BaselineRecord] = None
 
 
 @dataclasses.dataclass
@@ -391,7 +394,8 @@ def verdict_of(evaluation: er.Evaluation) -> Verdict:
   return Verdict(blessed=evaluation.validation_ok,
                  has_baseline=evaluation.has_baseline,
                  checks=thresholds_lib.threshold_checks(evaluation),
-                 failures=list(evaluation.failures))
+                 failures=list(evaluation.failures),
+                 baseline=evaluation.baseline_record)
 
 
 def describe(training: Optional[run_record.TrainingRecord],
@@ -458,7 +462,7 @@ def for_run(evaluation_uri: str, *,
                          note=note)
   baseline = ModelResult(
       name=er.BASELINE,
-      description="the Evaluator's baseline: a model blessed before",
+      description="the Evaluator's baseline: the model being served",
       metrics=evaluation.baseline(), evaluation_uri=evaluation_uri,
       model_uri=evaluation.model_locations.get(er.BASELINE, ''),
       sweep_thresholds=sweep_thresholds_of(evaluation),

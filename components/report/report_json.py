@@ -74,6 +74,8 @@ def _model(model: content_lib.ModelResult) -> Dict[str, Any]:
     record['verdict'] = {
         'blessed': model.verdict.blessed,
         'has_baseline': model.verdict.has_baseline,
+        'baseline': (dataclasses.asdict(model.verdict.baseline)
+                     if model.verdict.baseline is not None else None),
         'checks': [{
             'output': c.output, 'metric': c.metric,
             'slice': _slice(c.slice_key), 'is_change': c.is_change,

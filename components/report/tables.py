@@ -139,17 +139,44 @@ def push_text(model: content_lib.ModelResult) -> str:
   return 'not pushed (the serving folder keeps the previous model)'
 
 
+def baseline_text(verdict: content_lib.Verdict) -> str:
+  """What the change thresholds were checked against, or why not."""
+  note = verdict.baseline.note if verdict.baseline is not None else ''
+  if verdict.has_baseline:
+    return ('checked against the baseline' + (f', {note}' if note else '') +
+            ', change thresholds included')
+  if note:
+    return f'no baseline: {note}, so only the floors were checked'
+  return 'no baseline, so no change threshold'
+
+
+def refusal_text(verdict: content_lib.Verdict) -> str:
+  """Why a model was not blessed: the baseline, the floors or both ('')."""
+  if verdict.blessed is not False or not verdict.failures:
+    return ''
+  changes = sorted({f.output for f in verdict.failures if f.is_diff})
+  floors = [f for f in verdict.failures if not f.is_diff]
+  reasons = []
+  if changes:
+    reasons.append('it is worse than the baseline by more than the allowed '
+                   f'drop ({", ".join(changes)})')
+  if floors:
+    reasons.append(f'it misses {len(floors)} absolute floor'
+                   f'{"s" if len(floors) > 1 else ""}')
+  return 'not blessed because ' + ' and '.join(reasons)
+
+
 def verdict_lines(report: content_lib.ReportContent) -> List[str]:
   """One sentence per model that has its own verdict."""
   lines = []
   for model in report.models:
     if model.verdict is None:
       continue
-    against = ('checked against a baseline, change thresholds included'
-               if model.verdict.has_baseline else
-               'no baseline, so no change threshold')
-    lines.append(f'{model.name}: {verdict_text(model)} ({against}); '
-                 f'{push_text(model)}.')
+    lines.append(f'{model.name}: {verdict_text(model)} '
+                 f'({baseline_text(model.verdict)}); {push_text(model)}.')
+    refusal = refusal_text(model.verdict)
+    if refusal:
+      lines.append(f'{model.name} {refusal}.')
     for f in model.verdict.failures:
       change = ' change' if f.is_diff else ''
       lines.append(f'{model.name} failed: {f.output} {f.metric}{change} on '
