@@ -13,8 +13,6 @@ from typing import Dict, List, Optional, Tuple
 
 from components.contracts import evaluation as er
 from components.contracts import explanation
-from components.report import content as content_lib
-from models import features
 from components.contracts import metric_names
 
 # (output, slice name, metric, model) -> value

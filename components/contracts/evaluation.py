@@ -21,7 +21,6 @@ config that produced them.
 import dataclasses
 import json
 import math
-import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import tensorflow as tf
