@@ -175,8 +175,17 @@ def create_pipeline(config: configs.PipelineConfig,
                      'code_digest': digest}).with_id(node_ids.TRANSFORM)
   transform.add_upstream_node(data_gate)
 
+  # A warm start begins at the model being served, found the way the
+  # Evaluator's baseline is (before the Trainer, so without a candidate).
+  warm_start_model = None
+  if config.model.warm_start:
+    warm_start_model = served_baseline.ServedBaseline(
+        model=None, source_dir=baseline_dir or serving_dir
+    ).with_id(node_ids.WARM_START_MODEL)
   trainer = tfx.components.Trainer(
       run_fn=RUN_FN,
+      base_model=(warm_start_model.outputs[served_baseline.BASELINE_KEY]
+                  if warm_start_model else None),
       examples=example_gen.outputs['examples'],
       transform_graph=transform.outputs['transform_graph'],
       schema=curated_schema.outputs['schema'],
@@ -241,7 +250,8 @@ def create_pipeline(config: configs.PipelineConfig,
 
   components: List[tfx.types.BaseNode] = [
       example_gen, statistics_gen, report_data, schema_gen, curated_schema,
-      example_validator, data_gate, transform, trainer, baseline,
+      example_validator, data_gate, transform, warm_start_model, trainer,
+      baseline,
       evaluator, pusher, explainer, report_node, card,
   ]
   components = [c for c in components if c is not None]

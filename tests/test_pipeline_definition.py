@@ -220,3 +220,15 @@ def test_local_overrides_and_beam_args():
     configs.for_run('imagenet')
   with pytest.raises(ValueError):
     configs.ModelConfig(loss='focal')
+
+
+def test_a_warm_start_trains_from_the_served_model():
+  plain = _nodes(_dag())
+  assert node_ids.WARM_START_MODEL not in plain
+  assert 'base_model' not in plain[node_ids.TRAINER].inputs
+  nodes = _nodes(_dag(configs.for_run('sample', warm_start=True)))
+  start = nodes[node_ids.WARM_START_MODEL]
+  assert not start.inputs  # no candidate before the Trainer
+  assert start.exec_properties[served_baseline.SOURCE_KEY] == '/serve'
+  base = nodes[node_ids.TRAINER].inputs['base_model']
+  assert base.producer_component_id == node_ids.WARM_START_MODEL

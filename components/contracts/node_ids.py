@@ -15,6 +15,8 @@ DATA_GATE = 'DataValidationGate'
 TRANSFORM = 'Transform'
 TRAINER = 'Trainer'
 SERVED_BASELINE = 'ServedBaseline'
+# The served model a warm-started Trainer begins from.
+WARM_START_MODEL = 'WarmStartModel'
 EVALUATOR = 'Evaluator'
 PUSHER = 'Pusher'
 EXPLAINER = 'ModelExplainer'
