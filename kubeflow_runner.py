@@ -227,7 +227,14 @@ def compile_package(args: argparse.Namespace) -> Dict[str, object]:
   return kubeflow_spec.finish(job, env=CONTAINER_ENV,
                               pipeline_root=pipeline_root,
                               entrypoint=ENTRYPOINT_MODULE,
-                              uncached_tasks=[node_ids.SERVED_BASELINE])
+                              uncached_tasks=_served_model_tasks(dag))
+
+
+def _served_model_tasks(dag) -> List[str]:
+  """Tasks that read the serving folder, outside what KFP's cache sees."""
+  ids = {node.id for node in dag.components}
+  return [task for task in (node_ids.SERVED_BASELINE,
+                            node_ids.WARM_START_MODEL) if task in ids]
 
 
 def main(argv: Optional[List[str]] = None) -> int:

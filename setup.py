@@ -37,6 +37,9 @@ INSTALL_REQUIRES = [
     'matplotlib>=3.8,<3.10',
     'scikit-learn>=1.3,<1.6',
     'saliency==0.2.1',
+    # The model card is validated against the Model Card Toolkit's JSON
+    # schema before it is written (already in the tree through nbformat).
+    'jsonschema>=4.18,<5',
     # TensorBoard 2.16 (the projector, the Trainer's logs) imports
     # pkg_resources, which setuptools 81 removed.
     'setuptools<81',
@@ -67,9 +70,11 @@ setuptools.setup(
         'pipeline', 'pipeline.*', 'models', 'models.*', 'components',
         'components.*', 'schema'
     ]),
-    # The curated schema travels with the package, so Beam workers and the
-    # pipeline image find it where `schema.SCHEMA_FILE` says.
-    package_data={'schema': ['*.pbtxt']},
+    # The curated schema and the model card's JSON schema travel with the
+    # package, so Beam workers and the pipeline image find them where
+    # `schema.SCHEMA_FILE` and `model_card.SCHEMA_FILE` say.
+    package_data={'schema': ['*.pbtxt'],
+                  'components.contracts': ['*.schema.*.json']},
     py_modules=['local_runner', 'kubeflow_runner'],
     install_requires=INSTALL_REQUIRES,
     extras_require={'test': TEST_REQUIRES},

@@ -4,14 +4,16 @@ Bottom: `contracts/` (names and artifact file formats the parts share) and
 `celeba/` (the CelebA data tools: convert, generate, find a run's data).
 Above them: the custom components (DataReport, DataValidationGate,
 baseline/ with ServedBaseline and its Evaluator, report/ with SliceReport,
-explain/ with ModelExplainer) and their artifact types (artifacts.py).
-Nothing here imports the DAG or the runners (pipeline/).
+explain/ with ModelExplainer, model_card/ with ModelCardGenerator) and their
+artifact types (artifacts.py). Nothing here imports the DAG or the runners
+(pipeline/).
 """
 
 # TensorFlow's environment (Keras 2, oneDNN), before anything imports it.
 import models  # pylint: disable=unused-import
 
-_ARTIFACT_TYPES = ('DataReport', 'SliceReport', 'ModelExplanation')
+_ARTIFACT_TYPES = ('DataReport', 'SliceReport', 'ModelExplanation',
+                   'ModelCard')
 
 
 def __getattr__(name):

@@ -26,3 +26,8 @@ class SliceReport(artifact.Artifact):
 class ModelExplanation(artifact.Artifact):
   """Latent-space projections and saliency maps of a trained model."""
   TYPE_NAME = 'components.ModelExplanation'
+
+
+class ModelCard(artifact.Artifact):
+  """A model card (Model Card Toolkit schema v0.0.2): JSON, Markdown, HTML."""
+  TYPE_NAME = 'components.ModelCard'

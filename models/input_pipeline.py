@@ -10,9 +10,17 @@ later epochs pay only for the network. Decoding runs on
 `benchmarks/input_pipeline_benchmark.py` for its throughput per core.
 Augmentation is part of the network (models/augmentation.py), not of this
 pipeline, so it runs on the accelerator.
+
+Two of the balancing methods live here, because they act on examples rather
+than on the loss: per-example cohort weights (Keras sample weights, for
+`cohort_weighted_bce`) and resampling of the training stream so that the four
+Male x Young cohorts come equally often (`oversample` repeats the smaller
+cohorts' examples, `undersample` drops examples of the larger ones; each
+example's number of copies per epoch is drawn, seeded, around its cohort's
+rate, so epochs differ in which examples they repeat or drop).
 """
 
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import tensorflow as tf
 import tf_keras
@@ -41,6 +49,60 @@ def _gzip_files(file_pattern: Union[str, Sequence[str]]) -> List[str]:
   return files
 
 
+Cohort = Tuple[int, int]  # (male, young)
+
+# Decoded examples a resampled stream is shuffled over, so that the copies of
+# one example do not land in one batch.
+_RESAMPLE_MIX_BUFFER = 512
+
+
+def _cohort_table(values: Mapping[Cohort, float]) -> tf.Tensor:
+  """[4] float32, indexed by 2 * male + young."""
+  return tf.constant([values[(m, y)] for m in (0, 1) for y in (0, 1)],
+                     tf.float32)
+
+
+def _cohort_index(labels: Dict[str, tf.Tensor]) -> tf.Tensor:
+  male = tf.cast(tf.reshape(labels[features.MALE_KEY], [-1]), tf.int32)
+  young = tf.cast(tf.reshape(labels[features.YOUNG_KEY], [-1]), tf.int32)
+  return 2 * male + young
+
+
+def resample(elements: tf.data.Dataset, rates: Mapping[Cohort, float],
+             seed: Optional[int]) -> tf.data.Dataset:
+  """Each (pixels, labels) element `rate` times in expectation, by cohort.
+
+  An element of a cohort with rate 2.3 comes twice, or three times with
+  probability 0.3; with rate 0.4 once with probability 0.4, else not at all.
+  """
+  table = _cohort_table(rates)
+  randoms = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+
+  @tf.autograph.experimental.do_not_convert
+  def copies(element, random):
+    rate = tf.gather(table, _cohort_index(element[1]))[0]
+    uniform = tf.cast(random % 1_000_003, tf.float32) / 1_000_003.0
+    whole = tf.floor(rate)
+    count = whole + tf.cast(uniform < rate - whole, tf.float32)
+    return tf.data.Dataset.from_tensors(element).repeat(
+        tf.cast(count, tf.int64))
+
+  return tf.data.Dataset.zip((elements, randoms)).flat_map(copies)
+
+
+def with_sample_weights(batches: tf.data.Dataset,
+                        weights: Mapping[Cohort, float]) -> tf.data.Dataset:
+  """(pixels, labels) batches -> (pixels, labels, {label: weight}) batches."""
+  table = _cohort_table(weights)
+
+  @tf.autograph.experimental.do_not_convert
+  def add(pixels, labels):
+    weight = tf.reshape(tf.gather(table, _cohort_index(labels)), [-1, 1])
+    return pixels, labels, {label: weight for label in features.LABEL_KEYS}
+
+  return batches.map(add, num_parallel_calls=AUTOTUNE, deterministic=True)
+
+
 # Examples decoded per call of the Transform graph when pixels are cached:
 # large enough to amortize the graph call, small enough to stay a few MB.
 _DECODE_BATCH = 128
@@ -55,7 +117,10 @@ def make_dataset(file_pattern: Union[str, Sequence[str]],
                  num_parallel_calls: int = AUTOTUNE,
                  repeat: bool = False,
                  cache_in_memory: bool = False,
-                 max_examples: Optional[int] = None) -> tf.data.Dataset:
+                 max_examples: Optional[int] = None,
+                 resample_rates: Optional[Mapping[Cohort, float]] = None,
+                 cohort_weights: Optional[Mapping[Cohort, float]] = None
+                 ) -> tf.data.Dataset:
   """(image_xf, {label: 0/1}) batches from raw CelebA example files.
 
   Args:
@@ -76,6 +141,11 @@ def make_dataset(file_pattern: Union[str, Sequence[str]],
       decides.
     max_examples: read only the first this many examples, in file order
       (e.g. to bound a validation pass); None reads them all.
+    resample_rates: expected copies per epoch of an example, by cohort
+      (training only; see `resample`). The stream then repeats: give the
+      epoch length to Keras.
+    cohort_weights: add a third element, each example's weight by cohort,
+      for every output (Keras sample weights).
   """
   # Seeded training keeps element order fixed, so reruns see the same batches.
   deterministic = not training or seed is not None
@@ -103,18 +173,32 @@ def make_dataset(file_pattern: Union[str, Sequence[str]],
               for label in features.LABEL_KEYS}
     return transformed[preprocessing.IMAGE_XF_KEY], labels
 
-  if cache_in_memory:
+  def finish(batches: tf.data.Dataset) -> tf.data.Dataset:
+    if cohort_weights is not None:
+      batches = with_sample_weights(batches, cohort_weights)
+    return batches.prefetch(AUTOTUNE)
+
+  if cache_in_memory or resample_rates is not None:
+    if training and resample_rates is not None and not cache_in_memory:
+      # Shuffle the compressed examples; decoded ones are large.
+      dataset = dataset.shuffle(shuffle_buffer, seed=seed,
+                                reshuffle_each_iteration=True)
     dataset = (dataset.batch(_DECODE_BATCH)
                .map(transform, num_parallel_calls=num_parallel_calls,
                     deterministic=True)
-               .unbatch()
-               .cache())
-    if training:
-      dataset = dataset.shuffle(shuffle_buffer, seed=seed,
-                                reshuffle_each_iteration=True)
+               .unbatch())
+    if cache_in_memory:
+      dataset = dataset.cache()
+      if training:
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed,
+                                  reshuffle_each_iteration=True)
+    if training and resample_rates is not None:
+      dataset = resample(dataset, resample_rates, seed).shuffle(
+          _RESAMPLE_MIX_BUFFER, seed=seed, reshuffle_each_iteration=True)
+      repeat = True
     if repeat:
       dataset = dataset.repeat()
-    return dataset.batch(batch_size).prefetch(AUTOTUNE)
+    return finish(dataset.batch(batch_size))
 
   if training:
     dataset = dataset.shuffle(shuffle_buffer, seed=seed,
@@ -124,7 +208,7 @@ def make_dataset(file_pattern: Union[str, Sequence[str]],
   dataset = dataset.batch(batch_size, drop_remainder=False)
   dataset = dataset.map(transform, num_parallel_calls=num_parallel_calls,
                         deterministic=deterministic)
-  return dataset.prefetch(AUTOTUNE)
+  return finish(dataset)
 
 
 def pixel_bytes(num_examples: int, image_size: int) -> int:

@@ -1,4 +1,4 @@
-"""Class weights derived from the training data, and the weighted BCE.
+"""Class and cohort weights derived from the training data, and the losses.
 
 CelebA is imbalanced (about 42% Male and 77% Young), and its smallest cohort,
 Non-Young x Male, is where a plain binary cross-entropy fails first. The
@@ -8,13 +8,22 @@ weight:
 
     w_positive = N / (2 * N_positive),   w_negative = N / (2 * N_negative)
 
-The counts come from Transform's label-count vocabularies, never from
-constants, so a different slice of CelebA (or another data set) gets its own
-weights.
+The reference study's remaining failure after that was a cohort (females
+who are not young, predicted Young), not a label, so `cohort_weighted_bce`
+weights each example by its Male x Young cohort instead, the same weight for
+both outputs, so that the four cohorts carry the same total weight:
+
+    w_cohort = N / (4 * N_cohort)
+
+Those weights reach Keras as per-example sample weights
+(`models.input_pipeline`), since a per-output loss sees only its own label.
+
+The counts come from Transform's count vocabularies, never from constants,
+so a different slice of CelebA (or another data set) gets its own weights.
 """
 
 import dataclasses
-from typing import Dict, Iterable, Mapping
+from typing import Dict, Iterable, Mapping, Tuple
 
 import tensorflow as tf
 import tf_keras
@@ -80,6 +89,77 @@ def parse_label_counts(label: str, lines: Iterable[bytes]) -> ClassWeights:
                       num_negative=counts[0])
 
 
+@dataclasses.dataclass(frozen=True)
+class CohortCounts:
+  """Examples per Male x Young cohort in the training split."""
+  counts: Dict[Tuple[int, int], int]  # (male, young) -> examples
+
+  @property
+  def num_examples(self) -> int:
+    return sum(self.counts.values())
+
+  def weights(self) -> Dict[Tuple[int, int], float]:
+    """Per-example weights under which every cohort weighs N / 4."""
+    total = self.num_examples
+    return {cohort: total / (len(self.counts) * count)
+            for cohort, count in self.counts.items()}
+
+  def resample_target(self, mode: str) -> int:
+    """Examples per cohort in a resampled epoch: the largest cohort's count
+    ('oversample') or the smallest's ('undersample')."""
+    if mode == 'oversample':
+      return max(self.counts.values())
+    if mode == 'undersample':
+      return min(self.counts.values())
+    raise ValueError(f"resample must be 'oversample' or 'undersample', got "
+                     f'{mode!r}')
+
+  def resample_rates(self, mode: str) -> Dict[Tuple[int, int], float]:
+    """Expected copies of an example per epoch, by cohort."""
+    target = self.resample_target(mode)
+    return {cohort: target / count for cohort, count in self.counts.items()}
+
+  def as_dict(self) -> Dict[str, Dict[str, float]]:
+    weights = self.weights()
+    return {features.cohort_name(*cohort): {
+        'num_examples': count, 'share': count / self.num_examples,
+        'weight': weights[cohort]}
+            for cohort, count in sorted(self.counts.items())}
+
+
+def parse_cohort_counts(lines: Iterable[bytes]) -> CohortCounts:
+  """Reads the `<count> <male>_<young>` cohort vocabulary.
+
+  Raises:
+    ValueError: on a value that is no cohort, or a cohort with no example
+      (it could be neither weighted nor resampled).
+  """
+  counts = {cohort: 0 for cohort in features.COHORTS}
+  for line in lines:
+    text = line.decode() if isinstance(line, bytes) else line
+    count, value = text.strip().split(' ', 1)
+    try:
+      cohort = tuple(int(v) for v in value.split('_'))
+    except ValueError:
+      cohort = None
+    if cohort not in counts:
+      raise ValueError(f'cohort counts: unexpected value {value!r} in the '
+                       'training split (labels must be 0 or 1)')
+    counts[cohort] = int(count)
+  for cohort, count in counts.items():
+    if count == 0:
+      raise ValueError(f'the training split has no '
+                       f'{features.cohort_name(*cohort)} examples; cohorts '
+                       'cannot be balanced')
+  return CohortCounts(counts=counts)
+
+
+def cohort_counts_from_transform(tf_transform_output) -> CohortCounts:
+  """Examples per cohort in train, from the Transform artifact."""
+  return parse_cohort_counts(tf_transform_output.vocabulary_by_name(
+      preprocessing.COHORT_COUNTS_VOCABULARY))
+
+
 def class_weights_from_transform(
     tf_transform_output) -> Dict[str, ClassWeights]:
   """Class weights for every model output, from the Transform artifact."""
@@ -118,8 +198,9 @@ class WeightedBinaryCrossentropy(tf_keras.losses.Loss):
 
 def make_losses(loss: str, weights: Mapping[str, ClassWeights]
                 ) -> Dict[str, tf_keras.losses.Loss]:
-  """One loss per output: 'weighted_bce' or the plain 'bce' baseline."""
-  if loss == 'bce':
+  """One loss per output: 'weighted_bce', or the plain BCE for 'bce' and
+  for 'cohort_weighted_bce' (whose weights come with each example)."""
+  if loss in ('bce', 'cohort_weighted_bce'):
     return {label: tf_keras.losses.BinaryCrossentropy(name=f'{label}_bce')
             for label in features.LABEL_KEYS}
   if loss == 'weighted_bce':
@@ -130,4 +211,5 @@ def make_losses(loss: str, weights: Mapping[str, ClassWeights]
             name=f'{label}_weighted_bce')
         for label in features.LABEL_KEYS
     }
-  raise ValueError(f"loss must be 'weighted_bce' or 'bce', got {loss!r}")
+  raise ValueError("loss must be 'weighted_bce', 'cohort_weighted_bce' or "
+                   f"'bce', got {loss!r}")

@@ -11,7 +11,7 @@ can see what the loss was told.
 import os
 
 import math
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from absl import logging
 import tensorflow as tf
@@ -26,6 +26,7 @@ from models import network
 from models import progress
 from models import run_record
 from models import signatures
+from models import warm_start
 
 # Key of the model hyperparameters in the Trainer's custom_config.
 MODEL_CONFIG_KEY = 'model'
@@ -73,12 +74,34 @@ def _callbacks(hp: Dict[str, Any], log_dir: str, steps: int,
   ]
 
 
+def _balancing(hp: Dict[str, Any], cohorts: losses.CohortCounts
+               ) -> Tuple[Optional[Dict[Any, float]], Optional[Dict[Any, float]],
+                          int]:
+  """(resampling rates, cohort sample weights, examples per epoch)."""
+  rates = weights = None
+  epoch_examples = cohorts.num_examples
+  if hp['resample'] != 'none':
+    rates = cohorts.resample_rates(hp['resample'])
+    epoch_examples = len(rates) * cohorts.resample_target(hp['resample'])
+    logging.info('Trainer: %s to %d examples per cohort, %d per epoch',
+                 hp['resample'], cohorts.resample_target(hp['resample']),
+                 epoch_examples)
+  if hp['loss'] == 'cohort_weighted_bce':
+    weights = cohorts.weights()
+  return rates, weights, epoch_examples
+
+
 def train(hp: Dict[str, Any], train_files: List[str], eval_files: List[str],
           tf_transform_output: tft.TFTransformOutput,
           class_weights: Dict[str, losses.ClassWeights], log_dir: str,
-          strategy: Optional[tf.distribute.Strategy] = None
-          ) -> tf_keras.Model:
-  """Builds, compiles and fits the network; returns it with its best weights."""
+          strategy: Optional[tf.distribute.Strategy] = None,
+          cohorts: Optional[losses.CohortCounts] = None,
+          start_from: Optional[str] = None) -> tf_keras.Model:
+  """Builds, compiles and fits the network; returns it with its best weights.
+
+  With `start_from` (a served SavedModel, see models.warm_start) the network
+  starts from its weights and is fine-tuned whole, at the fine-tuning rate.
+  """
   strategy = strategy or tf.distribute.get_strategy()
   loss_fns = losses.make_losses(hp['loss'], class_weights)
   tft_layer = tf_transform_output.transform_features_layer()
@@ -86,7 +109,9 @@ def train(hp: Dict[str, Any], train_files: List[str], eval_files: List[str],
 
   # Every label vocabulary counts the whole training split.
   num_train = next(iter(class_weights.values())).num_examples
-  steps = steps_per_epoch(hp, num_train, strategy.num_replicas_in_sync)
+  cohorts = cohorts or losses.cohort_counts_from_transform(tf_transform_output)
+  rates, weights, epoch_examples = _balancing(hp, cohorts)
+  steps = steps_per_epoch(hp, epoch_examples, strategy.num_replicas_in_sync)
   cache = (input_pipeline.pixel_bytes(num_train, hp['image_size']) <=
            hp['max_cached_pixel_bytes'])
   logging.info('Trainer: %d training examples, %s', num_train,
@@ -96,19 +121,27 @@ def train(hp: Dict[str, Any], train_files: List[str], eval_files: List[str],
       train_files, tft_layer, global_batch, training=True,
       shuffle_buffer=num_train if cache else hp['shuffle_buffer'],
       seed=hp.get('seed'), repeat=bool(hp['steps_per_epoch']),
-      cache_in_memory=cache)
+      cache_in_memory=cache, resample_rates=rates, cohort_weights=weights)
+  # A resampled stream repeats: its epoch is a number of steps.
+  fit_steps = steps if rates is not None else hp['steps_per_epoch']
   # The eval split is at most as large as train (CelebA's is an eighth).
+  # Validation is weighted like training, so early stopping watches the
+  # objective being trained.
   eval_ds = input_pipeline.make_dataset(
       eval_files, tft_layer, global_batch, training=False,
-      cache_in_memory=cache, max_examples=hp['max_eval_examples'])
+      cache_in_memory=cache, max_examples=hp['max_eval_examples'],
+      cohort_weights=weights)
   callbacks = _callbacks(hp, log_dir, steps, global_batch)
-  pretrained = hp['weights'] not in ('none', '', None)
+  pretrained = hp['weights'] not in ('none', '', None) and not start_from
   with strategy.scope():
     model = network.build_network(
-        image_size=hp['image_size'], alpha=hp['alpha'], weights=hp['weights'],
+        image_size=hp['image_size'], alpha=hp['alpha'],
+        weights='none' if start_from else hp['weights'],
         dropout=hp['dropout'],
         batch_norm_momentum=hp['batch_norm_momentum'],
         augment=hp['augment'], seed=hp.get('seed'))
+    if start_from:
+      warm_start.load_served_weights(model, start_from)
     epoch = 0
     if pretrained and hp['frozen_epochs'] > 0:
       network.backbone_of(model).trainable = False
@@ -117,17 +150,18 @@ def train(hp: Dict[str, Any], train_files: List[str], eval_files: List[str],
       logging.info('Training the heads on a frozen backbone for %d epochs.',
                    hp['frozen_epochs'])
       model.fit(train_ds, validation_data=eval_ds, epochs=hp['frozen_epochs'],
-                steps_per_epoch=hp['steps_per_epoch'], callbacks=callbacks,
+                steps_per_epoch=fit_steps, callbacks=callbacks,
                 verbose=2)
       epoch = hp['frozen_epochs']
       network.backbone_of(model).trainable = True
     _compile(
         model,
-        hp['fine_tune_learning_rate'] if pretrained else hp['learning_rate'],
+        (hp['fine_tune_learning_rate'] if pretrained or start_from else
+         hp['learning_rate']),
         steps * hp['epochs'], loss_fns)
     model.fit(train_ds, validation_data=eval_ds,
               initial_epoch=epoch, epochs=epoch + hp['epochs'],
-              steps_per_epoch=hp['steps_per_epoch'], callbacks=callbacks,
+              steps_per_epoch=fit_steps, callbacks=callbacks,
               verbose=2)
   return model
 
@@ -137,6 +171,7 @@ def run_fn(fn_args) -> None:
   hp = dict(fn_args.custom_config[MODEL_CONFIG_KEY])
   tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
   class_weights = losses.class_weights_from_transform(tf_transform_output)
+  cohorts = losses.cohort_counts_from_transform(tf_transform_output)
   for label, weights in class_weights.items():
     logging.info('%s: positive rate %.3f in train, weights +%.3f / -%.3f (%s)',
                  label, weights.positive_rate, weights.positive_weight,
@@ -150,12 +185,21 @@ def run_fn(fn_args) -> None:
     tf.config.experimental.enable_op_determinism()
   policy = distribution.configure_precision(hp['mixed_precision'])
   strategy = distribution.make_strategy(hp['distribution_strategy'])
-  run_record.write(fn_args.model_run_dir, hp, class_weights, policy)
+  start_from = None
+  if hp['warm_start']:
+    start_from = warm_start.served_model_path(fn_args.base_model)
+    if start_from is None:
+      logging.warning('Warm start: no model is being served, so training '
+                      'starts from %s as without --warm_start.',
+                      'scratch' if hp['weights'] == 'none' else hp['weights'])
+  run_record.write(fn_args.model_run_dir,
+                   {**hp, 'warm_started_from': start_from}, class_weights,
+                   policy, cohorts)
 
   model = train(hp, fn_args.train_files, fn_args.eval_files,
                 tf_transform_output, class_weights,
                 log_dir=os.path.join(fn_args.model_run_dir, 'logs'),
-                strategy=strategy)
+                strategy=strategy, cohorts=cohorts, start_from=start_from)
   signatures.export(model, tf_transform_output.transform_features_layer(),
                     hp['image_size'],
                     _export_dir(fn_args.serving_model_dir, strategy))

@@ -14,7 +14,9 @@ examples but the two label-count vocabularies.
 
 Class weights for the loss come from the training split itself: a frequency
 vocabulary of each label (`<label>_label_counts` in the transform graph's
-assets, readable as text) that `models.losses` turns into weights.
+assets, readable as text), and one of the Male x Young cohorts
+(`cohort_counts`), that `models.losses` turns into weights and
+`models.input_pipeline` into resampling rates.
 """
 
 from typing import Any, Dict, Mapping, Optional
@@ -33,6 +35,15 @@ DEFAULT_IMAGE_SIZE = 96
 def label_counts_vocabulary_name(label: str) -> str:
   """Name of the asset holding `count value` lines for one label."""
   return f'{label}_label_counts'
+
+
+COHORT_COUNTS_VOCABULARY = 'cohort_counts'
+
+
+def cohort_key(male: tf.Tensor, young: tf.Tensor) -> tf.Tensor:
+  """'<Male>_<Young>' (e.g. '1_0'): a cohort as a vocabulary value."""
+  return tf.strings.join([tf.strings.as_string(male),
+                          tf.strings.as_string(young)], separator='_')
 
 
 def decode_and_resize(jpeg_bytes: tf.Tensor, image_size: int) -> tf.Tensor:
@@ -90,4 +101,8 @@ def preprocessing_fn(inputs: Mapping[str, Any],
         vocab_filename=label_counts_vocabulary_name(label),
         store_frequency=True)
     outputs[label] = tf.cast(values, tf.float32)
+  tft.vocabulary(
+      cohort_key(tf.reshape(inputs[features.MALE_KEY], [-1]),
+                 tf.reshape(inputs[features.YOUNG_KEY], [-1])),
+      vocab_filename=COHORT_COUNTS_VOCABULARY, store_frequency=True)
   return outputs

@@ -9,8 +9,8 @@ from typing import Dict, Optional, Sequence
 
 from pipeline import configs
 
-_FIELDS = ('loss', 'weights', 'image_size', 'alpha', 'epochs', 'batch_size',
-           'steps_per_epoch', 'distribution_strategy')
+_FIELDS = ('loss', 'resample', 'warm_start', 'weights', 'image_size', 'alpha', 'epochs', 'batch_size',
+           'steps_per_epoch', 'seed', 'distribution_strategy')
 
 
 def add_model_arguments(
@@ -25,14 +25,26 @@ def add_model_arguments(
   model.add_argument('--preset', choices=sorted(configs.PRESETS),
                      default=default_preset, help=preset_help)
   model.add_argument('--loss', choices=configs.LOSSES,
-                     help="'weighted_bce' (class weights from the train "
-                          "split) or plain 'bce'")
+                     help="'weighted_bce' (per-label class weights from "
+                          "the train split), 'cohort_weighted_bce' (per "
+                          "Male x Young cohort) or plain 'bce'")
+  model.add_argument('--resample', choices=configs.RESAMPLING,
+                     help="balance the cohorts in the training stream: "
+                          "'oversample' the smaller, 'undersample' the "
+                          "larger (default 'none')")
+  model.add_argument('--warm_start', action='store_true', default=None,
+                     help='fine-tune the model being served (same network) '
+                          'instead of starting anew; without a served model, '
+                          'train as without this flag')
   model.add_argument('--weights', help=weights_help)
   model.add_argument('--image_size', type=int)
   model.add_argument('--alpha', type=float, help='MobileNetV2 width')
   model.add_argument('--epochs', type=int)
   model.add_argument('--batch_size', type=int)
   model.add_argument('--steps_per_epoch', type=int)
+  model.add_argument('--seed', type=int,
+                     help='seeds initialization, shuffling, augmentation and '
+                          'resampling (default 42)')
   model.add_argument('--distribution_strategy', choices=list(strategies),
                      help=strategy_help)
   model.add_argument('--no_explain', action='store_true',

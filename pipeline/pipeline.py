@@ -13,6 +13,8 @@
       -> Pusher (only a blessed model)
       -> ModelExplainer (latent space and saliency of the candidate, pushed
          or not; config.explain.enabled, `--no_explain` turns it off)
+      -> SliceReport (per-cohort report) and ModelCardGenerator (the model
+         card, Model Card Toolkit schema v0.0.2)
 
 `create_pipeline` is a pure function of its arguments: the local and the
 Kubeflow runners build the same DAG and differ only in where it runs.
@@ -41,6 +43,8 @@ from components import data_report
 from components import data_validation_gate
 from components import import_examples
 from components.explain import component as explain_component
+from components import model_card
+from components.model_card import component as model_card_component
 from components.report import component as slice_report
 from models import features
 from models import model as model_module
@@ -111,8 +115,9 @@ def create_pipeline(config: configs.PipelineConfig,
       choose (Kubeflow provides its own).
     beam_pipeline_args: arguments for the Beam-based components.
     enable_cache: reuse results of unchanged components.
-    data_note: shown at the top of the slice report (e.g. that the data is
-      the generated sample, so its numbers are not CelebA results).
+    data_note: shown at the top of the slice report and the model card (e.g.
+      that the data is the generated sample, so its numbers are not CelebA
+      results).
   """
   split = tfx.proto.Input.Split
   # TFX's ImportExampleGen with an executor that copies the converter's
@@ -170,8 +175,17 @@ def create_pipeline(config: configs.PipelineConfig,
                      'code_digest': digest}).with_id(node_ids.TRANSFORM)
   transform.add_upstream_node(data_gate)
 
+  # A warm start begins at the model being served, found the way the
+  # Evaluator's baseline is (before the Trainer, so without a candidate).
+  warm_start_model = None
+  if config.model.warm_start:
+    warm_start_model = served_baseline.ServedBaseline(
+        model=None, source_dir=baseline_dir or serving_dir
+    ).with_id(node_ids.WARM_START_MODEL)
   trainer = tfx.components.Trainer(
       run_fn=RUN_FN,
+      base_model=(warm_start_model.outputs[served_baseline.BASELINE_KEY]
+                  if warm_start_model else None),
       examples=example_gen.outputs['examples'],
       transform_graph=transform.outputs['transform_graph'],
       schema=curated_schema.outputs['schema'],
@@ -223,10 +237,22 @@ def create_pipeline(config: configs.PipelineConfig,
                               MODELS_DIR)
   ).with_id(node_ids.SLICE_REPORT)
 
+  card = model_card_component.ModelCardGenerator(
+      evaluation=evaluator.outputs['evaluation'],
+      model=trainer.outputs['model'],
+      data_report=report_data.outputs['report'],
+      model_run=trainer.outputs['model_run'],
+      pushed_model=pusher.outputs['pushed_model'],
+      data_note=data_note,
+      code_digest=code_digest(model_card.PACKAGE_DIR, slice_report.PACKAGE_DIR,
+                              CONTRACTS_DIR, MODELS_DIR)
+  ).with_id(node_ids.MODEL_CARD)
+
   components: List[tfx.types.BaseNode] = [
       example_gen, statistics_gen, report_data, schema_gen, curated_schema,
-      example_validator, data_gate, transform, trainer, baseline,
-      evaluator, pusher, explainer, report_node,
+      example_validator, data_gate, transform, warm_start_model, trainer,
+      baseline,
+      evaluator, pusher, explainer, report_node, card,
   ]
   components = [c for c in components if c is not None]
   return tfx.dsl.Pipeline(

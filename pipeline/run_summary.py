@@ -1,8 +1,9 @@
 """What the user reads at the end of `python local_runner.py`.
 
 Everything is read back from the run's MLMD store and its artifacts (the
-DataReport, the Evaluator's metrics and blessing, the Pusher's record), so the
-console shows what the pipeline recorded, not what the runner believes.
+DataReport, the Evaluator's metrics, intervals and blessing, the Pusher's
+record, the report and the model card), so the console shows what the
+pipeline recorded, not what the runner believes.
 """
 
 import dataclasses
@@ -16,6 +17,7 @@ from tfx.types import standard_artifacts
 
 from components import data_report
 from components import data_validation_gate
+from components import model_card
 from components import report as slice_report
 from components.celeba import errors as celeba_errors
 from components.celeba import local_data
@@ -25,6 +27,7 @@ from components.contracts import metric_names
 from components.contracts import node_ids
 from components.contracts import push_record
 from components.contracts import run_results
+from components.report import content as report_content
 from models import features
 from models import run_record
 from models import weights as weights_lib
@@ -49,14 +52,41 @@ def _states(run: run_results.RunResult) -> str:
                                       key=lambda n: n.execution.id))
 
 
-def _percent(value: float) -> str:
-  return '   n/a' if math.isnan(value) else f'{value:6.1%}'
+# Width of a value ('100.0%', 'n/a') and of a value with its interval
+# ('100.0% [100.0, 100.0]').
+_VALUE_WIDTH = 8
+_WITH_INTERVAL_WIDTH = _VALUE_WIDTH + 16
+
+
+def _with_interval(m: er.OutputMetrics, metric: str, width: int) -> str:
+  """' 98.0% [96.2, 99.8]': TFMA's value and 95% interval, as the report
+  prints them; 'n/a' where the value is undefined on the slice."""
+  value = m.get(metric)
+  if math.isnan(value):
+    return f'{"n/a":>{_VALUE_WIDTH}}'.ljust(width)
+  info = report_content.METRIC_INFO[metric]
+  text = (f'{info.fmt(value):>{_VALUE_WIDTH}} '
+          f'{info.interval_text(m.interval(metric))}').rstrip()
+  return text.ljust(width)
+
+
+def _gap_text(gap: er.CohortGap) -> str:
+  points = f'{gap.gap * 100:.1f} points below overall'
+  if gap.beyond_interval is None:
+    return f'{points} (no interval to judge by)'
+  if gap.beyond_interval:
+    return f'{points}, beyond its 95% interval'
+  return f'{points}, within its 95% interval'
 
 
 def cohort_table(evaluation: er.Evaluation) -> List[str]:
-  """Accuracy, FPR and FNR per output, overall and per cohort (test split)."""
-  rows = [f'{"output":<7} {"slice":<20} {"examples":>8} {"accuracy":>8} '
-          f'{"FPR":>6} {"FNR":>6}']
+  """Accuracy, FPR and FNR per output, overall and per cohort (test split),
+  each with TFMA's 95% interval when the Evaluator computed intervals."""
+  width = (_WITH_INTERVAL_WIDTH if evaluation.interval_method
+           else _VALUE_WIDTH)
+  titles = ' '.join(f'{title:>{_VALUE_WIDTH}}'.ljust(width)
+                    for title in ('accuracy', 'FPR', 'FNR'))
+  rows = [f'{"output":<7} {"slice":<20} {"examples":>8} {titles}'.rstrip()]
   candidate = evaluation.candidate()
   for output in features.LABEL_KEYS:
     for key in [er.OVERALL] + evaluation.cohorts():
@@ -64,12 +94,18 @@ def cohort_table(evaluation: er.Evaluation) -> List[str]:
       rows.append(
           f'{output:<7} {er.slice_name(key):<20} '
           f'{m.get(metric_names.EXAMPLE_COUNT):8.0f} '
-          f'{_percent(m.get(metric_names.ACCURACY)):>8} '
-          f'{_percent(m.get(metric_names.FALSE_POSITIVE_RATE))} '
-          f'{_percent(m.get(metric_names.FALSE_NEGATIVE_RATE))}')
-    worst = evaluation.worst_cohort(output)
-    if worst is not None:
-      rows.append(f'{"":<7} worst cohort: {er.slice_name(worst)}')
+          f'{_with_interval(m, metric_names.ACCURACY, width)} '
+          f'{_with_interval(m, metric_names.FALSE_POSITIVE_RATE, width)} '
+          f'{_with_interval(m, metric_names.FALSE_NEGATIVE_RATE, width)}'
+          .rstrip())
+    gap = evaluation.worst_cohort_gap(output)
+    if gap is not None:
+      rows.append(f'{"":<7} worst cohort: {er.slice_name(gap.cohort)}, '
+                  + _gap_text(gap))
+  if evaluation.interval_method:
+    rows.append(f'In brackets: 95% intervals from TFMA ('
+                f'{evaluation.interval_method}), in points; [n/e]: not '
+                'estimable (no spread, e.g. no errors), not certainty.')
   return rows
 
 
@@ -140,6 +176,17 @@ def _slice_report_section(run: run_results.RunResult) -> List[str]:
           f'  (summary: {os.path.join(uri, slice_report.REPORT_MARKDOWN)})']
 
 
+def _model_card_section(run: run_results.RunResult) -> List[str]:
+  node = run.get(node_ids.MODEL_CARD)
+  if node is None or 'model_card' not in node.outputs:
+    return []
+  uri = node.output_uri('model_card')
+  return [f'Model card, viewable in a browser: '
+          f'{os.path.join(uri, model_card.CARD_HTML)}',
+          f'  ({model_card.CARD_JSON}: Model Card Toolkit schema '
+          f'{model_card.SCHEMA_VERSION}; {model_card.CARD_MARKDOWN})']
+
+
 @dataclasses.dataclass(frozen=True)
 class Summary:
   """What the runner prints at the end and the exit status that goes with it.
@@ -164,7 +211,7 @@ def success(metadata_path: str, pipeline_name: str, run_id: str,
   lines += _balance_section(run)
   for section in (_class_weights_section(run), _evaluation_section(run),
                   _pusher_section(run, serving_dir),
-                  _slice_report_section(run)):
+                  _slice_report_section(run), _model_card_section(run)):
     if section:
       lines += [''] + section
   if synthetic:
@@ -177,6 +224,9 @@ def success(metadata_path: str, pipeline_name: str, run_id: str,
   report = run.get(node_ids.SLICE_REPORT)
   if report is not None and report.outputs.get('report'):
     outputs.append(report.output_uri('report'))
+  card = run.get(node_ids.MODEL_CARD)
+  if card is not None and card.outputs.get('model_card'):
+    outputs.append(card.output_uri('model_card'))
   if record is not None and record.pushed:
     outputs.append(record.destination)
   pushed = record is not None and record.pushed

@@ -13,35 +13,51 @@ from typing import Dict, List, Optional, Tuple
 
 from components.contracts import evaluation as er
 from components.contracts import explanation
-from components.report import content as content_lib
-from models import features
 from components.contracts import metric_names
 
 # (output, slice name, metric, model) -> value
 NumberKey = Tuple[str, str, str, str]
 
 
+def _float(text: str) -> float:
+  return math.nan if text == 'nan' else float(text)
+
+
 class _NumberCells(html.parser.HTMLParser):
-  """Collects <td data-value=...> cells, their text, <h2> titles and <img>s."""
+  """Collects <td data-value=...> cells, their text, <h2> titles and <img>s.
+
+  `numbers` maps a cell's identity to (value, text) per occurrence, the text
+  without the interval; `intervals` to (lower, upper, interval text) for the
+  cells that carry one (data-lower / data-upper and a span.ci).
+  """
 
   def __init__(self):
     super().__init__()
     self.numbers: Dict[NumberKey, List[Tuple[float, str]]] = {}
+    self.intervals: Dict[NumberKey, List[Tuple[float, float, str]]] = {}
     self.headings: List[str] = []
     self.images: List[Dict[str, str]] = []
     self.scripts = 0
     self._cell: Optional[Tuple[NumberKey, float]] = None
+    self._bounds: Optional[Tuple[float, float]] = None
     self._text: List[str] = []
+    self._ci: Optional[List[str]] = None
+    self._in_ci = False
     self._in_h2 = False
 
   def handle_starttag(self, tag, attrs):
     attrs = dict(attrs)
     if tag == 'td' and 'data-value' in attrs:
-      value = attrs['data-value']
       self._cell = ((attrs['data-output'], attrs['data-slice'],
                      attrs['data-metric'], attrs['data-model']),
-                    math.nan if value == 'nan' else float(value))
-      self._text = []
+                    _float(attrs['data-value']))
+      self._bounds = ((_float(attrs['data-lower']),
+                       _float(attrs['data-upper']))
+                      if 'data-lower' in attrs else None)
+      self._text, self._ci = [], None
+    elif tag == 'span' and self._cell is not None and attrs.get(
+        'class') == 'ci':
+      self._ci, self._in_ci = [], True
     elif tag == 'h2':
       self._in_h2, self._text = True, []
     elif tag == 'img':
@@ -50,14 +66,22 @@ class _NumberCells(html.parser.HTMLParser):
       self.scripts += 1
 
   def handle_data(self, data):
-    if self._cell is not None or self._in_h2:
+    if self._ci is not None and self._in_ci:
+      self._ci.append(data)
+    elif self._cell is not None or self._in_h2:
       self._text.append(data)
 
   def handle_endtag(self, tag):
     if tag == 'td' and self._cell is not None:
       key, value = self._cell
-      self.numbers.setdefault(key, []).append((value, ''.join(self._text)))
-      self._cell = None
+      self.numbers.setdefault(key, []).append(
+          (value, ''.join(self._text).strip()))
+      if self._bounds is not None:
+        self.intervals.setdefault(key, []).append(
+            self._bounds + (''.join(self._ci or []),))
+      self._cell, self._ci = None, None
+    elif tag == 'span' and self._in_ci:
+      self._in_ci = False
     elif tag == 'h2' and self._in_h2:
       self.headings.append(''.join(self._text))
       self._in_h2 = False
@@ -109,28 +133,21 @@ def load_json(folder: str) -> Dict:
 
 def fake_metrics(seed: int = 0, with_diffs: bool = False
                  ) -> Dict[er.SliceKey, Dict[str, er.OutputMetrics]]:
-  """Plausible per-slice metrics for both outputs (unit tests only)."""
+  """Per-slice metrics of made-up predictions, with intervals and sweeps, as
+  the evaluation reader returns them (unit tests only)."""
   import random  # pylint: disable=g-import-not-at-top
+  from tests import evaluator_outputs  # pylint: disable=g-import-not-at-top
+  result = evaluator_outputs.metrics_of(
+      evaluator_outputs.fake_data(seed=seed), seed=seed)
   rng = random.Random(seed)
-  result = {}
-  for key in content_lib.ALL_SLICES:
-    result[key] = {}
-    for output in features.LABEL_KEYS:
-      tp, fp, tn, fn = (rng.randint(5, 60) for _ in range(4))
-      n = tp + fp + tn + fn
-      values = {metric_names.ACCURACY: (tp + tn) / n,
-                metric_names.FALSE_POSITIVE_RATE: fp / (fp + tn),
-                metric_names.FALSE_NEGATIVE_RATE: fn / (fn + tp),
-                metric_names.AUC: rng.uniform(0.6, 0.99),
-                metric_names.PRECISION: tp / (tp + fp),
-                metric_names.RECALL: tp / (tp + fn),
-                metric_names.CROSS_ENTROPY: rng.uniform(0.1, 0.7),
-                metric_names.EXAMPLE_COUNT: float(n)}
-      diffs = ({name: rng.uniform(-0.05, 0.05) for name in values}
-               if with_diffs else {})
-      result[key][output] = er.OutputMetrics(
-          values=values, confusion=er.Confusion(tp=tp, fp=fp, tn=tn, fn=fn),
-          diffs=diffs)
+  for by_output in result.values():
+    for entry in by_output.values():
+      entry.values[metric_names.AUC] = (
+          math.nan if entry.values[metric_names.AUC] == 0.0 else
+          entry.values[metric_names.AUC])
+      if with_diffs:
+        entry.diffs = {name: rng.uniform(-0.05, 0.05)
+                       for name in entry.values}
   return result
 
 

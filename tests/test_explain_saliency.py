@@ -285,6 +285,44 @@ def test_the_whole_stage_on_the_tiny_model(tiny, tmp_path):
     assert len(f.read().splitlines()) == 41
   arrays = np.load(os.path.join(out, run.SALIENCY_DIR, run.SALIENCY_ARRAYS))
   assert arrays['Male_attribution'].shape[1:] == (SIZE, SIZE)
+  # Captions say what the numbers are: the change from grey, what the map
+  # sums to, and this figure's completeness gap.
+  records = document['saliency']['images']
+  for figure in document['figures']:
+    if figure['title'].startswith('Saliency: '):
+      cohort = figure['title'][len('Saliency: '):]
+      gap = max(o['completeness_gap'] for r in records
+                if r['cohort'] == cohort for o in r['outputs'].values())
+      assert 'summed pushes' not in figure['caption']
+      assert f'completeness gap, here at most {gap:.2f}' in figure['caption']
+      flagged = [r['image_id'] for r in records if r['cohort'] == cohort
+                 and r['possible_label_noise']]
+      assert all(i in figure['caption'] for i in flagged)
+  (averages,) = [f for f in document['figures']
+                 if f['title'] == 'Saliency averaged per cohort']
+  base = document['saliency']['averages']
+  assert set(base) == set(document['saliency']['averaged_images'])
+  first = next(iter(base.values()))['baseline_probability']
+  assert f'P(Male) = {first["Male"]:.2f}' in averages['caption']
+  for record in records:
+    for output in record['possible_label_noise']:
+      p = record['outputs'][output]['probability']
+      truth = record['truth'][output]
+      assert (p if truth else 1 - p) <= 0.1 + 1e-9
+
+
+def test_confident_errors_are_flagged_as_possible_label_noise():
+  def row(probability, truth):
+    result = saliency.OutputSaliency(np.zeros((2, 2)), probability, 0.5, 0.0)
+    return run.overlays.Explained(
+        image_id='x', cohort='', truth={'Male': truth},
+        saliency=saliency.ImageSaliency(np.zeros((2, 2, 3)),
+                                        {'Male': result}), aspect=1.0)
+  assert row(0.05, 1).possible_label_noise() == ['Male']
+  assert row(0.95, 0).possible_label_noise() == ['Male']
+  assert row(0.2, 1).possible_label_noise() == []   # wrong, not confident
+  assert row(0.95, 1).possible_label_noise() == []  # right
+  assert row(0.05, -1).possible_label_noise() == []  # no label
 
 
 def test_command_line_saliency_on_image_files(tiny, tmp_path, capsys):

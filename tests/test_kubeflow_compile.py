@@ -69,6 +69,7 @@ def compiled(tmp_path_factory) -> Dict[str, object]:
         '--trainer_gpus', '2', '--trainer_accelerator', 'NVIDIA_L4',
         '--trainer_cpu', '16', '--trainer_memory_gb', '64',
         '--distribution_strategy', 'mirrored',
+        '--loss', 'cohort_weighted_bce', '--resample', 'oversample',
         '--output_file', str(out / 'vertex.json')])
   finally:
     base_component._PipDependencyFuture.resolve = original  # pylint: disable=protected-access
@@ -288,8 +289,28 @@ def test_trainer_gets_the_distribution_strategy(compiled):
   from models import model as model_module  # pylint: disable=g-import-not-at-top
   assert custom[model_module.MODEL_CONFIG_KEY]['distribution_strategy'] == (
       'mirrored')
+  assert custom[model_module.MODEL_CONFIG_KEY]['loss'] == 'cohort_weighted_bce'
+  assert custom[model_module.MODEL_CONFIG_KEY]['resample'] == 'oversample'
+  assert node_ids.WARM_START_MODEL not in compiled['vertex']['root']['dag'][
+      'tasks']
   # The celeba preset is the default for a cluster run.
   assert custom[model_module.MODEL_CONFIG_KEY]['image_size'] == 224
+
+
+def test_a_warm_start_compiles_its_served_model_as_an_uncached_task(
+    tmp_path):
+  """The serving folder is outside KFP's cache key, as for the baseline."""
+  path = _compile([
+      '--platform', 'kubeflow', '--image', IMAGE, '--pipeline_root',
+      str(tmp_path / 'root'), '--data_root', DATA_ROOT, '--warm_start',
+      '--output_file', str(tmp_path / 'kfp.yaml')])
+  with open(path) as f:
+    tasks = yaml.safe_load(f)['root']['dag']['tasks']
+  assert tasks[node_ids.WARM_START_MODEL]['cachingOptions'] == {}
+  assert tasks[node_ids.SERVED_BASELINE]['cachingOptions'] == {}
+  trainer_inputs = tasks[node_ids.TRAINER]['inputs']['artifacts']
+  assert trainer_inputs['base_model']['taskOutputArtifact'][
+      'producerTask'] == node_ids.WARM_START_MODEL
 
 
 def test_multi_worker_is_refused_with_a_reason(capsys):

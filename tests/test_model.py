@@ -47,14 +47,22 @@ def _hp(**overrides):
 
 
 def test_run_fn_trains_exports_and_records_the_weights(tmp_path):
-  args = _fn_args(tmp_path, _hp())
+  """The default loss is exercised by every pipeline run; this one trains
+  with the per-example path (cohort weights on an oversampled stream)."""
+  args = _fn_args(tmp_path, _hp(loss='cohort_weighted_bce',
+                                resample='oversample', steps_per_epoch=2))
   model_module.run_fn(args)
   loaded = tf.saved_model.load(args.serving_model_dir)
   assert signatures.SERVING_DEFAULT in loaded.signatures
   with open(os.path.join(args.model_run_dir,
                          run_record.CLASS_WEIGHTS_FILE)) as f:
     record = json.load(f)
-  assert record['loss'] == 'weighted_bce'
+  assert record['loss'] == 'cohort_weighted_bce'
+  assert record['resample'] == 'oversample'
+  cohorts = record['cohorts']
+  assert sum(c['num_examples'] for c in cohorts.values()) == 16
+  for cohort in cohorts.values():
+    assert cohort['num_examples'] * cohort['weight'] == pytest.approx(4)
   male = record['labels']['Male']
   assert male['num_positive'] + male['num_negative'] == 16  # train split only
   assert male['positive_weight'] * male['num_positive'] == pytest.approx(8)

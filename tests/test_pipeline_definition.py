@@ -10,12 +10,16 @@ import tensorflow_data_validation as tfdv
 import tensorflow_model_analysis as tfma
 
 import schema as schema_package
+from components import artifacts
+from components import model_card
 from components.baseline import component as served_baseline
 from components.baseline import evaluator as baseline_evaluator
+from components.report import component as slice_report
 from models import features
 from pipeline import configs
 from pipeline import eval_config
 from pipeline import pipeline
+from components.contracts import metric_names
 from components.contracts import node_ids
 
 
@@ -35,7 +39,8 @@ def test_dag_has_every_stage_in_order():
                   node_ids.CURATED_SCHEMA, node_ids.EXAMPLE_VALIDATOR,
                   node_ids.DATA_GATE, node_ids.TRANSFORM, node_ids.TRAINER,
                   node_ids.SERVED_BASELINE, node_ids.EVALUATOR,
-                  node_ids.PUSHER):
+                  node_ids.PUSHER, node_ids.SLICE_REPORT,
+                  node_ids.MODEL_CARD):
     assert node_id in nodes
   # Nothing trains before the data gate has passed.
   assert node_ids.DATA_GATE in {
@@ -44,6 +49,25 @@ def test_dag_has_every_stage_in_order():
   assert node_ids.TRAINER in {
       n.id for n in nodes[node_ids.SERVED_BASELINE].upstream_nodes
   }
+
+
+def test_the_model_card_follows_the_evaluator_and_reads_the_run():
+  card = _nodes(_dag())[node_ids.MODEL_CARD]
+  upstream = {n.id for n in card.upstream_nodes}
+  assert upstream == {node_ids.EVALUATOR, node_ids.TRAINER,
+                      node_ids.DATA_REPORT, node_ids.PUSHER}
+  assert set(card.inputs) == {'evaluation', 'model', 'data_report',
+                              'model_run', 'pushed_model'}
+  (output,) = card.outputs.values()
+  assert output.type is artifacts.ModelCard
+  # The card's code (and the report code it plots with) is in its cache key.
+  assert card.exec_properties['code_digest'] == pipeline.code_digest(
+      model_card.PACKAGE_DIR, slice_report.PACKAGE_DIR,
+      pipeline.CONTRACTS_DIR, pipeline.MODELS_DIR)
+  noted = _nodes(pipeline.create_pipeline(
+      configs.SAMPLE, data_root='/data', pipeline_root='/root',
+      serving_dir='/serve', data_note='generated'))[node_ids.MODEL_CARD]
+  assert noted.exec_properties['data_note'] == 'generated'
 
 
 def test_transform_streams_instead_of_materializing():
@@ -133,6 +157,45 @@ def test_eval_config_scopes_thresholds_to_overall_and_cohorts():
             'MissRate', 'ExampleCount', 'ConfusionMatrixAtThresholds'} <= names
 
 
+def test_eval_config_asks_for_intervals_and_the_rate_sweep():
+  evaluation = configs.SAMPLE.evaluation
+  config = eval_config.make_eval_config(configs.SAMPLE)
+  assert config.options.compute_confidence_intervals.value
+  assert config.options.confidence_intervals.method == (
+      tfma.ConfidenceIntervalOptions.JACKKNIFE)
+  for spec in config.metrics_specs:
+    by_class = {m.class_name: [json.loads(c.config or '{}') for c in
+                               spec.metrics if c.class_name == m.class_name]
+                for m in spec.metrics}
+    assert by_class['AUC'] == [
+        {'num_thresholds': evaluation.auc_num_thresholds}]
+    for class_name, name in (
+        ('FallOut', metric_names.FALSE_POSITIVE_RATE_SWEEP),
+        ('MissRate', metric_names.FALSE_NEGATIVE_RATE_SWEEP)):
+      # The scalar at 0.5 stays; the sweep comes beside it, named.
+      assert {} in by_class[class_name]
+      assert {'thresholds': list(evaluation.rate_thresholds),
+              'name': name} in by_class[class_name]
+    for class_name in ('FalseDiscoveryRate', 'FalseOmissionRate'):
+      assert by_class[class_name] == [{'thresholds': [0.5]}]
+  off = dataclasses.replace(configs.SAMPLE, evaluation=dataclasses.replace(
+      evaluation, confidence_intervals=False))
+  assert not eval_config.make_eval_config(
+      off).options.compute_confidence_intervals.value
+
+
+def test_rate_thresholds_are_checked():
+  assert configs.SAMPLE.evaluation.rate_thresholds == (
+      0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+  assert configs.EvaluationOptions(rate_thresholds=[0.25, 0.75]
+                                   ).rate_thresholds == (0.25, 0.75)
+  for bad in ((), (0.0, 0.5), (0.5, 1.0), (0.6, 0.4), (0.5, 0.5)):
+    with pytest.raises(ValueError, match='rate_thresholds'):
+      configs.EvaluationOptions(rate_thresholds=bad)
+  with pytest.raises(ValueError, match='auc_num_thresholds'):
+    configs.EvaluationOptions(auc_num_thresholds=1)
+
+
 def test_presets_follow_the_reference_on_celeba():
   model = configs.CELEBA.model
   assert (model.image_size, model.alpha, model.weights, model.epochs,
@@ -157,3 +220,15 @@ def test_local_overrides_and_beam_args():
     configs.for_run('imagenet')
   with pytest.raises(ValueError):
     configs.ModelConfig(loss='focal')
+
+
+def test_a_warm_start_trains_from_the_served_model():
+  plain = _nodes(_dag())
+  assert node_ids.WARM_START_MODEL not in plain
+  assert 'base_model' not in plain[node_ids.TRAINER].inputs
+  nodes = _nodes(_dag(configs.for_run('sample', warm_start=True)))
+  start = nodes[node_ids.WARM_START_MODEL]
+  assert not start.inputs  # no candidate before the Trainer
+  assert start.exec_properties[served_baseline.SOURCE_KEY] == '/serve'
+  base = nodes[node_ids.TRAINER].inputs['base_model']
+  assert base.producer_component_id == node_ids.WARM_START_MODEL

@@ -27,6 +27,7 @@ from models import signatures
 from tests import example_data
 from components.contracts import run_results
 from components.contracts import metric_names
+from components.contracts import model_card
 from components.contracts import node_ids
 from tests import pipeline_runs
 
@@ -39,7 +40,7 @@ DATA_STAGES = (node_ids.EXAMPLE_GEN, node_ids.STATISTICS_GEN,
 MODEL_STAGES = (node_ids.TRANSFORM, node_ids.TRAINER, node_ids.SERVED_BASELINE,
                 node_ids.EVALUATOR, node_ids.PUSHER,
                 node_ids.EXPLAINER,  # on by default; tests/test_explain_e2e.py
-                node_ids.SLICE_REPORT)
+                node_ids.SLICE_REPORT, node_ids.MODEL_CARD)
 
 
 def _run_of(run: pipeline_runs.Run) -> run_results.RunResult:
@@ -142,6 +143,12 @@ def test_every_stage_ran_and_the_model_was_pushed(default_run):
   assert os.path.exists(os.path.join(destination, 'saved_model.pb'))
   assert 'Verdict: BLESSED' in default_run.stdout
   assert f'Pushed to: {destination}' in default_run.stdout
+  card = result.nodes[node_ids.MODEL_CARD].output_uri('model_card')
+  for name in (model_card.CARD_JSON, model_card.CARD_MARKDOWN,
+               model_card.CARD_HTML):
+    assert os.path.getsize(os.path.join(card, name)) > 1000, name
+  assert (f'Model card, viewable in a browser: '
+          f'{os.path.join(card, model_card.CARD_HTML)}') in default_run.stdout
 
 
 
@@ -185,9 +192,14 @@ def test_per_cohort_metrics_exist(default_run):
     assert f'{output:<7} {"Non-Young x Male":<20}' in default_run.stdout
 
 
-def test_tfma_cohort_accuracy_equals_the_pushed_models_predictions(
+def _rate(errors: np.ndarray, among: np.ndarray) -> float:
+  return float(errors[among].mean()) if among.any() else float('nan')
+
+
+def test_tfma_cohort_accuracy_and_rates_equal_the_pushed_models_predictions(
     default_run, e2e_data_root):
-  """Recompute accuracy per cohort from the pushed model on the test split."""
+  """Recompute accuracy, FPR and FNR at every threshold of the sweep, and FDR
+  and FOR at 0.5, per cohort, from the pushed model on the test split."""
   pushed = sorted(glob.glob(os.path.join(default_run.serving_dir, '*')))[-1]
   serve = tf.saved_model.load(pushed).signatures[signatures.SERVING_DEFAULT]
   rows = list(_examples_by_split(e2e_data_root)['test'].values())
@@ -201,16 +213,38 @@ def test_tfma_cohort_accuracy_equals_the_pushed_models_predictions(
   male = np.array([r['Male'] for r in rows])
   young = np.array([r['Young'] for r in rows])
   evaluation = _evaluation(default_run)
+  slices = [(er.OVERALL, np.ones(len(rows), bool))] + [
+      (er.cohort_key(m, y), (male == m) & (young == y))
+      for m, y in features.COHORTS]
   for label, truth in (('Male', male), ('Young', young)):
-    correct = (np.array(predictions[label]) > 0.5) == (truth == 1)
-    tfma_overall = evaluation.candidate()[er.OVERALL][label]
-    assert tfma_overall.get(metric_names.ACCURACY) == pytest.approx(
-        correct.mean(), abs=1e-9)
-    for m, y in features.COHORTS:
-      members = (male == m) & (young == y)
-      tfma_value = evaluation.candidate()[er.cohort_key(m, y)][label].get(
-          metric_names.ACCURACY)
-      assert tfma_value == pytest.approx(correct[members].mean(), abs=1e-9)
+    p = np.array(predictions[label])
+    positive = truth == 1
+    for key, members in slices:
+      tfma = evaluation.candidate()[key][label]
+      # TFMA counts a probability above the threshold as positive.
+      predicted = p > metric_names.DECISION_THRESHOLD
+      correct = predicted == positive
+      assert tfma.get(metric_names.ACCURACY) == pytest.approx(
+          correct[members].mean(), abs=1e-9), (label, key)
+      for metric, expected in (
+          (metric_names.FALSE_DISCOVERY_RATE,
+           _rate(~positive, members & predicted)),
+          (metric_names.FALSE_OMISSION_RATE,
+           _rate(positive, members & ~predicted))):
+        assert tfma.get(metric) == pytest.approx(expected, abs=1e-9,
+                                                 nan_ok=True), (label, key,
+                                                                metric)
+      for metric, among, errs in (
+          (metric_names.FALSE_POSITIVE_RATE_SWEEP, ~positive, 'fp'),
+          (metric_names.FALSE_NEGATIVE_RATE_SWEEP, positive, 'fn')):
+        thresholds = evaluation.thresholds(label, metric)
+        assert len(thresholds) == len(tfma.array(metric)) > 1
+        for t, value in zip(thresholds, tfma.array(metric)):
+          above = p > t
+          errors = above if errs == 'fp' else ~above
+          assert value == pytest.approx(
+              _rate(errors, members & among), abs=1e-9, nan_ok=True), (
+                  label, key, metric, t)
 
 
 def test_unchanged_rerun_is_fully_cached(default_run):

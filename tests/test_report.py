@@ -68,7 +68,11 @@ def _model(name, seed, *, diffs=False, explanation=None, loss='weighted_bce',
       training=_training(loss), balance=_balance(),
       push=push_record.PushRecord(pushed=bool(verdict), destination='/serving/1'
                               if verdict else ''),
-      explanation=explanation)
+      explanation=explanation,
+      sweep_thresholds={(output, metric): configs.DEFAULT_RATE_THRESHOLDS
+                        for output in features.LABEL_KEYS
+                        for metric in metric_names.SWEEPS},
+      interval_method='jackknife')
 
 
 def _reports(explanation=None):
@@ -109,15 +113,24 @@ def test_html_numbers_read_back_exactly(kind):
       for output in features.LABEL_KEYS:
         for info in content_lib.METRICS:
           cells = parsed.numbers.get(
-              (output, er.slice_name(key), info.name, model.name))
-          assert cells, (model.name, key, output, info.name)
+              (output, er.slice_name(key), info.name, model.name), [])
+          # A metric that says nothing on the slice may be left out.
+          assert cells or not content_lib.meaningful(key, output, info.name), (
+              model.name, key, output, info.name)
           expected = model.value(key, output, info.name)
           for value, text in cells:
-            assert value == expected
+            assert report_reading.same(value, expected)
             assert text == info.fmt(expected)
+          interval = model.interval(key, output, info.name)
+          for lower, upper, text in parsed.intervals.get(
+              (output, er.slice_name(key), info.name, model.name), []):
+            assert report_reading.same(lower, interval.lower)
+            assert report_reading.same(upper, interval.upper)
+            assert text == ('' if math.isnan(expected) else
+                            info.interval_text(interval))
           checked += 1
         c = model.confusion(key, output)
-        if key in content_lib.GENDER_SLICES:
+        if key in content_lib.other_label_slices(output):
           for attr in ('tp', 'fp', 'tn', 'fn'):
             ((value, _),) = parsed.numbers[
                 (output, er.slice_name(key), f'confusion/{attr}', model.name)]
@@ -132,6 +145,8 @@ def test_baseline_changes_are_tfmas_diffs_and_compare_changes_differences():
   for key in content_lib.ALL_SLICES:
     for output in features.LABEL_KEYS:
       for name in (metric_names.ACCURACY, metric_names.FALSE_POSITIVE_RATE):
+        if not content_lib.meaningful(key, output, name):
+          continue
         (value, _), *_ = parsed.numbers[(output, er.slice_name(key), name,
                                          'change')]
         assert value == candidate.metrics[key][output].diffs[name]
@@ -140,7 +155,10 @@ def test_baseline_changes_are_tfmas_diffs_and_compare_changes_differences():
                                fromlist=['render']).render(compared))
   for row in data['metrics']:
     a, b = row['values']['A'], row['values']['B']
-    assert row['change'] == pytest.approx(b - a)
+    if a is None or b is None:
+      assert row['change'] is None
+    else:
+      assert row['change'] == pytest.approx(b - a)
     assert row['change_source'] == content_lib.CHANGE_DIFFERENCE
 
 
@@ -150,16 +168,19 @@ def test_markdown_accuracy_table_matches_the_metrics():
   (accuracy,) = [t for t in tables if t[0][:3] == ['output', 'slice',
                                                     'examples']]
   a, b = report.models
+  info = content_lib.METRIC_INFO[metric_names.ACCURACY]
   for output, slice_name, _, text_a, text_b, change in accuracy[1:]:
     key = next(k for k in content_lib.ALL_SLICES
                if er.slice_name(k) == slice_name)
-    assert text_a == content_lib.percent(a.value(key, output,
-                                                 metric_names.ACCURACY))
-    assert text_b == content_lib.percent(b.value(key, output,
-                                                 metric_names.ACCURACY))
+    for text, model in ((text_a, a), (text_b, b)):
+      assert text == (
+          content_lib.percent(model.value(key, output, metric_names.ACCURACY))
+          + ' ' + info.interval_text(model.interval(key, output,
+                                                    metric_names.ACCURACY)))
     assert change == content_lib.percent_points(
         b.value(key, output, metric_names.ACCURACY) -
         a.value(key, output, metric_names.ACCURACY))
+    assert '[' in text_a  # every accuracy of the fake data has an interval
 
 
 def test_worst_cohort_is_named_and_marked():
@@ -285,3 +306,110 @@ def test_report_file_names_are_stable():
                                       'report.json')
   assert math.isnan(content_lib.ModelResult('x', '', {}).value(
       er.OVERALL, 'Male', metric_names.ACCURACY))
+
+
+# --------------------------------------- intervals, thresholds and fixes
+
+
+def test_sweeps_and_gaps_read_back_from_html_and_json():
+  report = _reports()['single']
+  model = report.subject
+  parsed = report_reading.parse_html(render_html.render(report))
+  data = json.loads(__import__('components.report.report_json',
+                               fromlist=['render']).render(report))
+  (record,) = data['models']
+  sweeps = {(r['output'], r['slice']['name'], r['metric']): r
+            for r in record['sweeps']}
+  shown = 0
+  for output in features.LABEL_KEYS:
+    for metric in metric_names.SWEEPS:
+      thresholds = model.thresholds(output, metric)
+      for key in content_lib.ALL_SLICES:
+        values, intervals = model.sweep(key, output, metric)
+        row = sweeps[(output, er.slice_name(key), metric)]
+        assert row['thresholds'] == list(thresholds)
+        for i, (value, interval) in enumerate(zip(values, intervals)):
+          assert report_reading.same(row['values'][i], value)
+          assert report_reading.same(row['intervals'][i]['lower'],
+                                     interval.lower)
+          cells = parsed.numbers.get((output, er.slice_name(key),
+                                      f'{metric}@{thresholds[i]:g}',
+                                      model.name), [])
+          for got, _ in cells:
+            assert report_reading.same(got, value)
+            shown += 1
+          for lower, upper, _ in parsed.intervals.get(
+              (output, er.slice_name(key), f'{metric}@{thresholds[i]:g}',
+               model.name), []):
+            assert report_reading.same(lower, interval.lower)
+            assert report_reading.same(upper, interval.upper)
+  assert shown >= 2 * 2 * 9 * 3  # overall and two cohorts per rate
+  for output in features.LABEL_KEYS:
+    gap = model.worst_cohort_gap(output)
+    assert record['worst_cohort_gap'][output]['beyond_interval'] == (
+        gap.beyond_interval)
+    assert record['worst_cohort_gap'][output]['cohort'] == er.slice_name(
+        gap.cohort)
+  lines = [line for line in data['findings'] if 'points below the overall'
+           in line]
+  assert len(lines) == len(features.LABEL_KEYS)
+  assert data['interval_legend'].startswith('In brackets: the 95% interval')
+
+
+def test_slices_with_one_true_class_show_no_meaningless_numbers():
+  """Male precision on the Female faces is 0% by construction: a dash."""
+  report = _reports()['single']
+  parsed = report_reading.parse_html(render_html.render(report))
+  female = er.slice_name(((features.MALE_KEY, 0),))
+  for metric in (metric_names.PRECISION, metric_names.AUC,
+                 metric_names.FALSE_DISCOVERY_RATE,
+                 metric_names.FALSE_OMISSION_RATE):
+    assert ('Male', female, metric, er.CANDIDATE) not in parsed.numbers
+  assert ('Male', female, metric_names.FALSE_POSITIVE_RATE,
+          er.CANDIDATE) in parsed.numbers
+  markdown = render_markdown.render(report)
+  assert '| Male | Female | one true class | one true class |' in markdown
+
+
+def test_confusion_matrices_are_split_by_the_other_attribute():
+  report = _reports()['single']
+  table = __import__('components.report.tables',
+                     fromlist=['confusion_table']).confusion_table(report)
+  by_output = {}
+  for row in table.rows:
+    by_output.setdefault(row[0].text, set()).add(row[1].text)
+  assert by_output == {'Male': {'Non-Young', 'Young'},
+                       'Young': {'Female', 'Male'}}
+
+
+def test_headers_never_break_mid_word_and_paths_may():
+  page = render_html.render(_reports()['compare'])
+  assert 'overflow-wrap: anywhere' not in page
+  assert 'th { background: #f3f3f3; white-space: nowrap; }' in page
+  assert '<td class="path">/models/A</td>' in page
+
+
+def test_bar_labels_carry_one_decimal_and_the_axis_starts_near_the_data():
+  from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
+  from components.report import plots  # pylint: disable=g-import-not-at-top
+  ax = Figure().subplots()
+  ax.set_ylim(0, 0.1)
+  plots._grouped_bars(ax, ['a', 'b'], [[0.035, math.nan]], ['m'], ['#000'],  # pylint: disable=protected-access
+                      [[er.Interval(0.01, 0.06), None]])
+  assert [t.get_text() for t in ax.texts] == ['3.5%', 'n/a']
+  assert plots.axis_floor([0.97, 0.895], [er.Interval(0.85, 0.94)]) == 0.8
+  assert plots.axis_floor([0.3], [None]) == 0.25
+  assert plots.axis_floor([0.02], [er.Interval(-0.1, 0.1)]) == 0.0
+  errors = plots.error_lengths([0.98, 0.5], [er.Interval(0.9, 1.05), None])
+  assert errors.tolist() == [[pytest.approx(0.08), 0.0],
+                             [pytest.approx(0.02), 0.0]]
+
+
+def test_interval_text_clips_for_display_and_names_what_it_cannot_show():
+  info = content_lib.METRIC_INFO[metric_names.ACCURACY]
+  assert info.interval_text(er.Interval(0.762, 1.05)) == '[76.2, 100.0]'
+  assert info.interval_text(er.Interval(1.0, 1.0)) == '[n/e]'
+  assert info.interval_text(er.Interval(math.nan, math.nan)) == '[n/a]'
+  assert info.interval_text(None) == ''
+  auc = content_lib.METRIC_INFO[metric_names.AUC]
+  assert auc.interval_text(er.Interval(0.9512, 1.01)) == '[0.951, 1.000]'

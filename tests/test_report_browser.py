@@ -28,9 +28,9 @@ def test_a_comparison_with_explanations_renders_in_chromium(tmp_path):
   files = writer.write(report, str(tmp_path / 'report'))
   check = browser.open_in_chromium(
       files.html, os.path.join(ARTIFACTS_DIR, 'report-unit-compare.png'))
-  # Plots: balance, accuracy, 2 heatmaps, 2 confusion, error rates; plus the
-  # three explanation figures.
-  assert check.images == 7 + len(explanation.figures), check
+  # Plots: balance, accuracy, 2 heatmaps, 2 confusion, error rates, a
+  # threshold plot per model and output; plus the explanation figures.
+  assert check.images == 7 + 2 * 2 + len(explanation.figures), check
   assert check.broken == []
   assert all(width > 0 for width in check.widths)
   assert check.tables >= 10 and check.cells > 200

@@ -229,3 +229,19 @@ def test_record_round_trips(tmp_path):
   record.write(written, str(tmp_path))
   assert record.read(str(tmp_path)) == written
   assert record.read(str(tmp_path / 'none')) is None
+
+
+def test_without_a_candidate_the_newest_served_model_is_chosen(tmp_path):
+  """The model a warm start begins from: there is no candidate yet."""
+  serving = tmp_path / 'serving'
+  _saved_model(serving / '100', b'old')
+  _saved_model(serving / '200', b'new')
+  baseline = standard_artifacts.Model()
+  baseline.uri = str(tmp_path / 'start')
+  component.Executor().Do({}, {component.BASELINE_KEY: [baseline]},
+                          {component.SOURCE_KEY: str(serving)})
+  assert baseline.get_string_custom_property(component.VERSION_PROPERTY) == (
+      '200')
+  assert served.content_digest(os.path.join(
+      baseline.uri, 'Format-Serving')) == served.content_digest(
+          str(serving / '200'))

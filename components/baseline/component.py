@@ -1,7 +1,8 @@
 """ServedBaseline: the model being served, as the Evaluator's baseline Model.
 
 Input `model`: the candidate (the Trainer's model in this run), so that a
-served copy of the candidate itself is never its own baseline.
+served copy of the candidate itself is never its own baseline. Without it
+(before the Trainer, for a warm start) the newest served version is chosen.
 Parameter `source_dir`: where the served versions live (the Pusher's base
 directory unless the config names another folder).
 Output `baseline_model`: a standard `Model` whose `Format-Serving` folder
@@ -25,7 +26,7 @@ choice itself; the Kubeflow runner turns caching off for this one task
 (pipeline.kubeflow_spec), so KFP and Vertex never reuse a stale baseline.
 """
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from absl import logging
 from tfx import types
@@ -66,11 +67,15 @@ class ServedBaselineSpec(types.ComponentSpec):
       # empty means the executor chooses.
       SELECTION_KEY: ExecutionParameter(type=str, optional=True),
   }
-  INPUTS = {MODEL_KEY: ChannelParameter(type=standard_artifacts.Model)}
+  INPUTS = {MODEL_KEY: ChannelParameter(type=standard_artifacts.Model,
+                                         optional=True)}
   OUTPUTS = {BASELINE_KEY: ChannelParameter(type=standard_artifacts.Model)}
 
 
-def _candidate_dir(input_dict: Dict[str, List[types.Artifact]]) -> str:
+def _candidate_dir(input_dict: Dict[str, List[types.Artifact]]
+                   ) -> Optional[str]:
+  if not input_dict.get(MODEL_KEY):
+    return None
   candidate = artifact_utils.get_single_instance(input_dict[MODEL_KEY])
   return path_utils.serving_model_path(
       candidate.uri, path_utils.is_old_model_artifact(candidate))
@@ -139,8 +144,9 @@ class ServedBaseline(base_component.BaseComponent):
   EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
   DRIVER_CLASS = Driver
 
-  def __init__(self, model: types.BaseChannel, source_dir: str):
-    """Args: the candidate model channel; the folder of served versions."""
+  def __init__(self, model: Optional[types.BaseChannel], source_dir: str):
+    """Args: the candidate model channel (None: no candidate); the folder of
+    served versions."""
     super().__init__(spec=ServedBaselineSpec(
         model=model, source_dir=source_dir,
         baseline_model=types.Channel(type=standard_artifacts.Model)))

@@ -119,17 +119,18 @@ def content_digest(path: str) -> str:
   return digest.hexdigest()
 
 
-def select(source: str, candidate_dir: str) -> Selection:
+def select(source: str, candidate_dir: Optional[str]) -> Selection:
   """The newest served version in `source` that is not the candidate.
 
   Args:
     source: the folder of served versions (or one SavedModel folder).
-    candidate_dir: the candidate's SavedModel folder.
+    candidate_dir: the candidate's SavedModel folder; None when there is no
+      candidate yet (the model a warm start begins from).
   """
   versions = served_versions(source)
   if not versions:
     return Selection(source=source, served=None)
-  candidate = content_digest(candidate_dir)
+  candidate = content_digest(candidate_dir) if candidate_dir else None
   for path in versions:
     digest = content_digest(path)
     if digest == candidate:

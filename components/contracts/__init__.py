@@ -15,6 +15,8 @@ its only reader and writer:
                     baseline the candidate was judged against, or why none
   push_record.py    what the Pusher recorded about a model
   run_results.py    what one pipeline run recorded in ML Metadata
+  model_card.py     model_card.json (Model Card Toolkit schema v0.0.2, the
+                    schema file beside it) and its validation
 
 Nothing here imports from the component packages above it, the DAG or the
 runners.

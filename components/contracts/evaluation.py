@@ -3,15 +3,25 @@
 TFMA writes metrics, plots, the validation result and the eval config it ran
 with (eval_config.json, with the model locations) into the Evaluator's
 output, and the Evaluator's executor adds which baseline it used
-(baseline_record.py). The console summary, the slice report and the tests
-all read them through here, once per folder, so there is one interpretation
-of slice keys, model names, confusion counts and thresholds, and no metric is
-recomputed: every number is the one TFMA computed.
+(baseline_record.py). The console summary, the slice report, the model card
+and the tests all read them through here, once per folder, so there is one
+interpretation of slice keys, model names, confusion counts, intervals and
+thresholds, and no metric is recomputed: every number is the one TFMA
+computed.
+
+With confidence intervals on, each metric's value is still TFMA's point
+estimate (the unsampled value, the one the blessing checks), and its interval
+is kept beside it as TFMA wrote it: the bounds of a t-interval around the
+mean of its jackknife samples, neither clipped to [0, 1] nor centred on the
+point. Array-valued metrics (the FPR and FNR sweeps) are kept as tuples, one
+value and one interval per threshold, the thresholds read from the eval
+config that produced them.
 """
 
 import dataclasses
+import json
 import math
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
@@ -45,6 +55,35 @@ def slice_name(key: SliceKey) -> str:
                     for k, v in key)
 
 
+# Bounds closer than this are one value written twice (float rounding of
+# identical jackknife samples), not an interval.
+_ZERO_WIDTH = 1e-9
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval:
+  """TFMA's 95% confidence interval of one value, exactly as written."""
+  lower: float
+  upper: float
+
+  @property
+  def finite(self) -> bool:
+    return math.isfinite(self.lower) and math.isfinite(self.upper)
+
+  @property
+  def estimable(self) -> bool:
+    """Finite and of positive width.
+
+    A zero-width interval means every jackknife sample scored the same
+    (e.g. a cohort with no errors): the spread is not estimable from the
+    data, which is not the same as certainty.
+    """
+    return self.finite and self.upper - self.lower > _ZERO_WIDTH
+
+  def contains(self, value: float) -> bool:
+    return self.finite and self.lower <= value <= self.upper
+
+
 @dataclasses.dataclass
 class Confusion:
   """Confusion counts at the decision threshold."""
@@ -63,9 +102,27 @@ class OutputMetrics:
   # With a baseline, TFMA also writes the change of each count (candidate
   # minus baseline); kept apart so it never stands in for the counts.
   confusion_diff: Optional[Confusion] = None
+  # The 95% interval of each value that has one (not example_count).
+  intervals: Dict[str, Interval] = dataclasses.field(default_factory=dict)
+  # Array-valued metrics (the sweeps): one value, and one interval, per
+  # threshold.
+  arrays: Dict[str, Tuple[float, ...]] = dataclasses.field(
+      default_factory=dict)
+  array_intervals: Dict[str, Tuple[Interval, ...]] = dataclasses.field(
+      default_factory=dict)
 
   def get(self, name: str) -> float:
     return self.values.get(name, math.nan)
+
+  def interval(self, name: str) -> Optional[Interval]:
+    return self.intervals.get(name)
+
+  def array(self, name: str) -> Tuple[float, ...]:
+    return self.arrays.get(name, ())
+
+  def array_interval(self, name: str) -> Tuple[Optional[Interval], ...]:
+    values = self.arrays.get(name, ())
+    return self.array_intervals.get(name, (None,) * len(values))
 
 
 @dataclasses.dataclass
@@ -76,6 +133,41 @@ class ValidationFailure:
   value: float
   threshold: str
   is_diff: bool = False  # the change against the baseline failed, not the value
+
+
+@dataclasses.dataclass(frozen=True)
+class CohortGap:
+  """The worst cohort's accuracy gap to the overall accuracy of one output.
+
+  Attributes:
+    output: the output.
+    cohort: the cohort with the lowest accuracy.
+    overall: overall accuracy (TFMA's point value).
+    value: the cohort's accuracy (TFMA's point value).
+    interval: the cohort's 95% interval, if TFMA wrote one.
+  """
+  output: str
+  cohort: SliceKey
+  overall: float
+  value: float
+  interval: Optional[Interval]
+
+  @property
+  def gap(self) -> float:
+    return self.overall - self.value
+
+  @property
+  def beyond_interval(self) -> Optional[bool]:
+    """Whether the overall accuracy lies above the cohort's interval.
+
+    That is, whether the gap is larger than the distance from the cohort's
+    accuracy to its upper bound: then the cohort is worse than the model
+    overall beyond what its own sampling noise explains. None when there is
+    no interval to judge by (intervals off, or not estimable).
+    """
+    if self.interval is None or not self.interval.estimable:
+      return None
+    return self.overall > self.interval.upper
 
 
 @dataclasses.dataclass
@@ -90,6 +182,9 @@ class Evaluation:
       the Evaluator drops change thresholds from it when there is no
       baseline, so it is exactly what was checked); None if absent.
     model_locations: model name -> model path, as the Evaluator recorded them.
+    interval_errors: slice -> why TFMA wrote no intervals there (its
+      '__ERROR__' value, e.g. a jackknife bucket without examples of the
+      slice); those slices keep their point values.
     baseline_record: which baseline the candidate was judged against, or why
       there was none (baseline.json, components.baseline.evaluator); None
       for an Evaluator that does not write it.
@@ -99,6 +194,17 @@ class Evaluation:
   failures: List[ValidationFailure]
   eval_config: Optional[tfma.EvalConfig] = None
   model_locations: Dict[str, str] = dataclasses.field(default_factory=dict)
+  interval_errors: Dict[SliceKey, str] = dataclasses.field(
+      default_factory=dict)
+
+  @property
+  def interval_method(self) -> Optional[str]:
+    """'jackknife' or 'poisson bootstrap' when TFMA computed intervals."""
+    return interval_method(self.eval_config)
+
+  def thresholds(self, output: str, metric: str) -> Tuple[float, ...]:
+    """The thresholds of an array-valued metric, as the eval config set them."""
+    return metric_thresholds(self.eval_config, output, metric)
   baseline_record: Optional[record_lib.BaselineRecord] = None
 
   @property
@@ -130,6 +236,46 @@ class Evaluation:
     scored = [(v, k) for v, k in scored if not math.isnan(v)]
     return min(scored)[1] if scored else None
 
+  def worst_cohort_gap(self, output: str) -> Optional[CohortGap]:
+    """The worst cohort by accuracy against overall, with its interval."""
+    worst = self.worst_cohort(output)
+    if worst is None or output not in self.candidate().get(OVERALL, {}):
+      return None
+    cohort = self.candidate()[worst][output]
+    return CohortGap(
+        output=output, cohort=worst,
+        overall=self.candidate()[OVERALL][output].get(metric_names.ACCURACY),
+        value=cohort.get(metric_names.ACCURACY),
+        interval=cohort.interval(metric_names.ACCURACY))
+
+
+def interval_method(config: Optional[tfma.EvalConfig]) -> Optional[str]:
+  """The interval method an EvalConfig asks for, None when intervals are off.
+
+  TFMA uses the jackknife when the method is left unset.
+  """
+  if config is None or not config.options.compute_confidence_intervals.value:
+    return None
+  method = config.options.confidence_intervals.method
+  if method == tfma.ConfidenceIntervalOptions.POISSON_BOOTSTRAP:
+    return 'poisson bootstrap'
+  return 'jackknife'
+
+
+def metric_thresholds(config: Optional[tfma.EvalConfig], output: str,
+                      metric: str) -> Tuple[float, ...]:
+  """The `thresholds` of the metric named `metric` for `output` (or ())."""
+  if config is None:
+    return ()
+  for spec in config.metrics_specs:
+    if spec.output_names and output not in spec.output_names:
+      continue
+    for metric_config in spec.metrics:
+      options = json.loads(metric_config.config or '{}')
+      if options.get('name') == metric:
+        return tuple(float(t) for t in options.get('thresholds', ()))
+  return ()
+
 
 def _slice_key(proto) -> SliceKey:
   pairs = []
@@ -152,25 +298,60 @@ def _double(value) -> float:
   return math.nan
 
 
+def _array(value) -> Tuple[float, ...]:
+  return tuple(float(v) for v in value.array_value.float64_values)
+
+
+def _intervals(lower: Sequence[float], upper: Sequence[float]
+               ) -> Tuple[Interval, ...]:
+  return tuple(Interval(lo, hi) for lo, hi in zip(lower, upper))
+
+
+def _read_value(entry: OutputMetrics, kv) -> None:
+  """One non-diff metric (and its interval) into `entry`."""
+  name = kv.key.name
+  has_interval = kv.HasField('confidence_interval')
+  bounds = kv.confidence_interval
+  if kv.value.HasField('array_value'):
+    entry.arrays[name] = _array(kv.value)
+    if has_interval:
+      entry.array_intervals[name] = _intervals(_array(bounds.lower_bound),
+                                               _array(bounds.upper_bound))
+    return
+  entry.values[name] = _double(kv.value)
+  if has_interval:
+    entry.intervals[name] = Interval(_double(bounds.lower_bound),
+                                     _double(bounds.upper_bound))
+
+
 def _undefined_auc_to_nan(entry: OutputMetrics) -> None:
-  """TFMA writes AUC = 0.0 on a slice with one label value; it is undefined."""
+  """TFMA writes AUC = 0.0 (interval [0, 0]) on a slice with one label
+  value; it is undefined."""
   c = entry.confusion
   if metric_names.AUC in entry.values and (c.tp + c.fn == 0 or
                                           c.tn + c.fp == 0):
     entry.values[metric_names.AUC] = math.nan
+    if metric_names.AUC in entry.intervals:
+      entry.intervals[metric_names.AUC] = Interval(math.nan, math.nan)
 
 
 def load_evaluation(evaluation_uri: str) -> Evaluation:
   """Reads the metrics and validation result of an Evaluator output folder."""
   metrics: Dict[str, Dict[SliceKey, Dict[str, OutputMetrics]]] = {}
+  interval_errors: Dict[SliceKey, str] = {}
   for per_slice in tfma.load_metrics(evaluation_uri):
+    if per_slice.HasField('cross_slice_key'):
+      continue  # no cross-slice specs here; never let one pass for a slice
     key = _slice_key(per_slice.slice_key)
     for kv in per_slice.metric_keys_and_values:
+      if kv.key.name == metric_names.INTERVAL_ERROR:
+        interval_errors[key] = kv.value.bytes_value.decode(errors='replace')
+        continue
       model = kv.key.model_name or CANDIDATE
       output = kv.key.output_name
       entry = metrics.setdefault(model, {}).setdefault(key, {}).setdefault(
           output, OutputMetrics())
-      if kv.value.HasField('confusion_matrix_at_thresholds'):
+      if kv.key.name == metric_names.CONFUSION_MATRIX:
         matrix = kv.value.confusion_matrix_at_thresholds.matrices[0]
         counts = Confusion(
             tp=matrix.true_positives, fp=matrix.false_positives,
@@ -179,10 +360,13 @@ def load_evaluation(evaluation_uri: str) -> Evaluation:
           entry.confusion_diff = counts
         else:
           entry.confusion = counts
+      elif kv.value.HasField('confusion_matrix_at_thresholds'):
+        continue  # another confusion matrix; the counts are the one above
       elif kv.key.is_diff:
-        entry.diffs[kv.key.name] = _double(kv.value)
+        if not kv.value.HasField('array_value'):
+          entry.diffs[kv.key.name] = _double(kv.value)
       else:
-        entry.values[kv.key.name] = _double(kv.value)
+        _read_value(entry, kv)
   for by_slice in metrics.values():
     for by_output in by_slice.values():
       for entry in by_output.values():
@@ -206,6 +390,7 @@ def load_evaluation(evaluation_uri: str) -> Evaluation:
   return Evaluation(metrics=metrics, validation_ok=validation_ok,
                     failures=failures, eval_config=config,
                     model_locations=locations,
+                    interval_errors=interval_errors,
                     baseline_record=record_lib.read(evaluation_uri))
 
 

@@ -94,18 +94,36 @@ def _saliency_record(row: overlays.Explained, file: str) -> Dict[str, Any]:
               'attribution_sum': round(float(s.attribution.sum()), 6),
               'completeness_gap': round(s.completeness_gap, 6)}
           for o, s in row.saliency.outputs.items()},
+      'possible_label_noise': row.possible_label_noise(),
   }
 
 
-def _saliency_caption(steps: int) -> str:
-  return (
+def _saliency_caption(steps: int, rows: Sequence[overlays.Explained]) -> str:
+  """The caption of one saliency figure, with its own completeness gap."""
+  gaps = [s.completeness_gap for r in rows for s in r.saliency.outputs.values()]
+  noisy = [r.image_id for r in rows if r.possible_label_noise()]
+  caption = (
       'Signed Integrated Gradients (PAIR saliency library, '
       f'{steps} steps, mid-grey baseline) of each output\'s probability over '
       'the served model\'s input pixels (transform_jpeg). Red: what pushes '
       'the prediction up (towards Male / Young); blue: what pushes it down '
-      '(towards Female / Non-Young). The numbers are the summed pushes in '
-      'probability units. The first column shows each face as the model sees '
-      'it, with its predicted probabilities and [true labels].')
+      '(towards Female / Non-Young). The first column shows each face as the '
+      'model sees it, with its predicted probabilities, [true labels], the '
+      'probability\'s change from the grey baseline (what IG divides among '
+      'the pixels) and what the map actually sums to. By IG\'s completeness '
+      'the two would be equal; with a finite number of steps they differ by '
+      'the completeness gap, here at most '
+      f'{max(gaps) if gaps else 0:.2f} (more integrated_gradients_steps '
+      'narrow it).')
+  if noisy:
+    caption += (
+        f' Flagged in red ({", ".join(noisy)}): the model contradicts the '
+        f'label with at least {overlays.CONFIDENT_ERROR:.0%} confidence, '
+        'which is where mislabelled faces gather (CelebA\'s labels are '
+        'binary annotator judgements; the generated sample contradicts 3% '
+        'of Male and 8% of Young labels on purpose): possibly label noise '
+        'rather than a model error.')
+  return caption
 
 
 def explain_saliency(groups: Dict[str, List[overlays.Explained]],
@@ -123,7 +141,7 @@ def explain_saliency(groups: Dict[str, List[overlays.Explained]],
     figures.append(explanation.FigureEntry(
         file=f'{SALIENCY_DIR}/{name}', section=explanation.SALIENCY,
         title=f'Saliency: {group}',
-        caption=_saliency_caption(steps)))
+        caption=_saliency_caption(steps, rows)))
   return figures
 
 
@@ -162,23 +180,56 @@ def cohort_averages(model: served_model.ServedModel, faces: examples_lib.Faces,
                                replace=False))
     jpegs = [faces.jpegs[i] for i in picks]
     pixels = model.pixels(jpegs)
+    predicted = model.predict_pixels(np.concatenate(
+        [pixels, np.zeros_like(pixels[:1])]))
     averages.append(overlays.CohortAverage(
         cohort=cohort, count=len(picks), mean_pixels=pixels.mean(axis=0),
         attributions={o: saliency_lib.mean_attribution(
             model.predict_pixels, pixels, o, steps) for o in model.outputs},
-        aspect=examples_lib.image_aspect(jpegs[0])))
+        aspect=examples_lib.image_aspect(jpegs[0]),
+        mean_probability={o: float(np.mean(predicted[o].numpy()[:-1]))
+                          for o in model.outputs},
+        baseline_probability={o: float(predicted[o].numpy()[-1, 0])
+                              for o in model.outputs}))
   return averages
 
 
-def _averages_caption(steps: int) -> str:
-  return (
+# A cohort whose faces score within this of the grey baseline, on average,
+# leaves IG little to attribute: its average map is nearly blank.
+_SMALL_CHANGE = 0.15
+
+
+def _averages_caption(steps: int,
+                      averages: Sequence[overlays.CohortAverage]) -> str:
+  """The averages' caption, saying which maps are faint and why."""
+  caption = (
       'Integrated Gradients maps averaged over a random sample of each '
       f'cohort\'s test images ({steps} steps, mid-grey baseline), over the '
       'cohort\'s mean face. Red: regions that push the prediction up '
       '(towards Male / Young); blue: regions that push it down (towards '
       'Female / Non-Young); one colour scale per output across cohorts. '
       'Faces are aligned, so what one image does by chance averages out and '
-      'the regions the model reads for the whole cohort remain.')
+      'the regions the model reads for the whole cohort remain. Each map '
+      'divides only the change from the grey baseline to the face (IG\'s '
+      'completeness), shown above it.')
+  if not averages:
+    return caption
+  base = averages[0].baseline_probability
+  caption += ' The grey baseline itself scores ' + ', '.join(
+      f'P({features.VALUE_NAMES[o][1]}) = {p:.2f}' for o, p in base.items()
+  ) + '.'
+  faint = [(a.cohort, o, a.mean_probability[o], a.mean_change(o))
+           for a in averages for o in a.attributions
+           if abs(a.mean_change(o)) < _SMALL_CHANGE]
+  if faint:
+    caption += ' So ' + '; '.join(
+        f'{cohort}\'s faces score P({features.VALUE_NAMES[o][1]}) '
+        f'{p:.2f} on average, {change:+.2f} from grey' for cohort, o, p,
+        change in faint) + (
+            ': there is little to attribute, and a nearly blank map there '
+            'means the face scores about what the grey image scores, not '
+            'that the model reads nothing.')
+  return caption
 
 
 def explain_examples(model_dir: str, example_files: Sequence[str],
@@ -271,7 +322,8 @@ def explain_examples(model_dir: str, example_files: Sequence[str],
         file=f'{SALIENCY_DIR}/{AVERAGES_FIGURE}',
         section=explanation.SALIENCY,
         title='Saliency averaged per cohort',
-        caption=_averages_caption(config.integrated_gradients_steps)))
+        caption=_averages_caption(config.integrated_gradients_steps,
+                                  averages)))
   figures += explain_saliency(groups, output_dir,
                               config.integrated_gradients_steps)
   arrays = _saliency_arrays(explained)
@@ -302,7 +354,12 @@ def explain_examples(model_dir: str, example_files: Sequence[str],
                 'steps': config.integrated_gradients_steps,
                 'max_completeness_gap': max(gaps) if gaps else None,
                 'images': records,
-                'averaged_images': {a.cohort: a.count for a in averages}},
+                'averaged_images': {a.cohort: a.count for a in averages},
+                'averages': {a.cohort: {
+                    'count': a.count,
+                    'mean_probability': a.mean_probability,
+                    'baseline_probability': a.baseline_probability}
+                             for a in averages}},
       timings=timer.steps,
       config=dataclasses.asdict(config),
       **(extra or {}))

@@ -8,9 +8,13 @@ reference model comes first, the subject last, and every number has a change
 column when there are two. Renderers (HTML, Markdown, JSON) only walk the rows
 built here, so the three files cannot disagree.
 
-Every value is one TFMA computed. The only arithmetic is the change between
-two models when TFMA did not compute it (A vs B), a plain difference of two
-TFMA values.
+Every value is one TFMA computed, and so is every interval beside it (TFMA's
+jackknife; see components.contracts.evaluation). The only arithmetic is the
+change between two models when TFMA did not compute it (A vs B), a plain
+difference of two TFMA values, and the gap between the worst cohort and the
+overall accuracy, a difference of two more. Intervals are clipped to the
+metric's range for display only; report.json and the HTML's data attributes
+keep TFMA's bounds as written.
 """
 
 import dataclasses
@@ -55,6 +59,34 @@ class MetricInfo:
   fmt: Formatter
   change_fmt: Formatter
   higher_is_better: Optional[bool]
+  # The metric's range, to clip interval bounds to for display.
+  low: Optional[float] = 0.0
+  high: Optional[float] = 1.0
+
+  def interval_text(self, interval: Optional[er.Interval]) -> str:
+    """'[87.5, 95.7]' (percent metrics in points), '[n/e]', '[n/a]' or ''.
+
+    '[n/e]': not estimable, every jackknife sample gave the same value (no
+    spread, e.g. no errors among a cohort's faces): not certainty. '[n/a]':
+    TFMA wrote no finite bounds (the value is undefined in some samples).
+    """
+    if interval is None:
+      return ''
+    if not interval.finite:
+      return '[n/a]'
+    if not interval.estimable:
+      return '[n/e]'
+    lower, upper = self.clip(interval.lower), self.clip(interval.upper)
+    if self.fmt is percent:
+      return f'[{lower * 100:.1f}, {upper * 100:.1f}]'
+    return f'[{lower:.3f}, {upper:.3f}]'
+
+  def clip(self, value: float) -> float:
+    if self.low is not None:
+      value = max(self.low, value)
+    if self.high is not None:
+      value = min(self.high, value)
+    return value
 
 
 METRICS: Tuple[MetricInfo, ...] = (
@@ -68,12 +100,58 @@ METRICS: Tuple[MetricInfo, ...] = (
     MetricInfo(metric_names.PRECISION, 'precision', percent, percent_points,
                True),
     MetricInfo(metric_names.RECALL, 'recall', percent, percent_points, True),
+    MetricInfo(metric_names.FALSE_DISCOVERY_RATE, 'FDR', percent,
+               percent_points, False),
+    MetricInfo(metric_names.FALSE_OMISSION_RATE, 'FOR', percent,
+               percent_points, False),
     MetricInfo(metric_names.CROSS_ENTROPY, 'BCE loss', decimal, signed_decimal,
-               False),
+               False, high=None),
     MetricInfo(metric_names.EXAMPLE_COUNT, 'examples', count, signed_count,
-               None),
+               None, low=None, high=None),
 )
 METRIC_INFO: Dict[str, MetricInfo] = {m.name: m for m in METRICS}
+# The sweeps, per threshold: rates like the scalars at 0.5.
+SWEEP_INFO: Dict[str, MetricInfo] = {
+    metric_names.FALSE_POSITIVE_RATE_SWEEP: METRIC_INFO[
+        metric_names.FALSE_POSITIVE_RATE],
+    metric_names.FALSE_NEGATIVE_RATE_SWEEP: METRIC_INFO[
+        metric_names.FALSE_NEGATIVE_RATE],
+}
+
+INTERVAL_LEGEND = (
+    'In brackets: the 95% interval TFMA computed ({method}, 20 buckets, a '
+    't-interval), in points for rates, clipped to the metric\'s range for '
+    'display (report.json keeps TFMA\'s bounds). It is approximate: on '
+    'cohorts of about 30 faces such intervals cover less than their nominal '
+    '95%. [n/e]: not estimable, every jackknife sample scored the same (e.g. '
+    'no errors among the faces), which is not certainty; [n/a]: TFMA could '
+    'not bound it (the value is undefined in some samples).')
+
+
+def fixed_label(slice_key: er.SliceKey, output: str) -> Optional[int]:
+  """The one true value of `output` on a slice that fixes it (else None)."""
+  return dict(slice_key).get(output)
+
+
+def meaningful(slice_key: er.SliceKey, output: str, metric: str) -> bool:
+  """Whether `metric` says anything about `output` on this slice.
+
+  A slice that fixes the output's label (Male on the Female faces, Young on
+  a cohort) has one true class: AUC is undefined, precision and FDR are 0%
+  or 100% by construction (any positive prediction is wrong, or right), and
+  only the error rate of the class present (FPR for negatives, FNR and
+  recall for positives) is measured, with accuracy and the loss.
+  """
+  label = fixed_label(slice_key, output)
+  if label is None or metric in (metric_names.ACCURACY,
+                                 metric_names.CROSS_ENTROPY,
+                                 metric_names.EXAMPLE_COUNT):
+    return True
+  if label == 0:
+    return metric in (metric_names.FALSE_POSITIVE_RATE,
+                      metric_names.FALSE_POSITIVE_RATE_SWEEP)
+  return metric in (metric_names.FALSE_NEGATIVE_RATE, metric_names.RECALL,
+                    metric_names.FALSE_NEGATIVE_RATE_SWEEP)
 
 # Slices in the order a reader wants them: overall, per gender, per age, then
 # the four cohorts.
@@ -96,15 +174,28 @@ SECTION_MODELS = 'Models'
 SECTION_BALANCE = 'Label balance'
 SECTION_ACCURACY = 'Accuracy per output and cohort'
 SECTION_HEATMAPS = 'Male x Young heatmaps'
-SECTION_CONFUSION = 'Confusion matrices by gender'
+SECTION_CONFUSION = 'Confusion matrices by the other attribute'
 SECTION_ERROR_RATES = 'FPR and FNR per cohort'
+SECTION_THRESHOLDS = 'FPR and FNR across thresholds'
+SECTION_DISCOVERY = 'FDR and FOR'
 SECTION_TRAINING = 'Class weights'
 SECTION_ALL_METRICS = 'All metrics'
 SECTION_EXPLANATION = 'Explanation'
 SECTIONS = (SECTION_VERDICT, SECTION_MODELS, SECTION_BALANCE,
             SECTION_ACCURACY, SECTION_HEATMAPS, SECTION_CONFUSION,
-            SECTION_ERROR_RATES, SECTION_TRAINING, SECTION_ALL_METRICS,
-            SECTION_EXPLANATION)
+            SECTION_ERROR_RATES, SECTION_THRESHOLDS, SECTION_DISCOVERY,
+            SECTION_TRAINING, SECTION_ALL_METRICS, SECTION_EXPLANATION)
+
+
+def other_label(output: str) -> str:
+  """The label a slice of `output` is split by when its own is fixed: a
+  Male confusion matrix split by gender would hold one row per gender."""
+  return next(k for k in features.LABEL_KEYS if k != output)
+
+
+def other_label_slices(output: str) -> Tuple[er.SliceKey, ...]:
+  other = other_label(output)
+  return ((other, 0),), ((other, 1),)
 
 # Kinds of report.
 SINGLE = 'single'        # one model, no baseline
@@ -137,10 +228,37 @@ class ModelResult:
   push: Optional[push_record.PushRecord] = None
   balance: Optional[Dict[str, label_balance.SplitBalance]] = None
   explanation: Optional[explanation_lib.Explanation] = None
+  # (output, sweep metric) -> its thresholds, from the evaluation's config.
+  sweep_thresholds: Dict[Tuple[str, str], Tuple[float, ...]] = (
+      dataclasses.field(default_factory=dict))
+  interval_method: Optional[str] = None
 
   def value(self, slice_key: er.SliceKey, output: str, metric: str) -> float:
     entry = self.metrics.get(slice_key, {}).get(output)
     return math.nan if entry is None else entry.get(metric)
+
+  def interval(self, slice_key: er.SliceKey, output: str, metric: str
+               ) -> Optional[er.Interval]:
+    entry = self.metrics.get(slice_key, {}).get(output)
+    return None if entry is None else entry.interval(metric)
+
+  def sweep(self, slice_key: er.SliceKey, output: str, metric: str
+            ) -> Tuple[Tuple[float, ...], Tuple[Optional[er.Interval], ...]]:
+    """A sweep's values and intervals, one per threshold (or ((), ()))."""
+    entry = self.metrics.get(slice_key, {}).get(output)
+    if entry is None:
+      return (), ()
+    return entry.array(metric), entry.array_interval(metric)
+
+  def thresholds(self, output: str, metric: str) -> Tuple[float, ...]:
+    return self.sweep_thresholds.get((output, metric), ())
+
+  @property
+  def has_sweeps(self) -> bool:
+    return bool(self.sweep_thresholds)
+
+  def worst_cohort_gap(self, output: str) -> Optional[er.CohortGap]:
+    return self._as_evaluation().worst_cohort_gap(output)
 
   def confusion(self, slice_key: er.SliceKey, output: str
                 ) -> Optional[er.Confusion]:
@@ -171,6 +289,11 @@ class Row:
   values: Tuple[float, ...]
   change: Optional[float]       # None with a single model
   change_source: Optional[str]  # CHANGE_FROM_TFMA or CHANGE_DIFFERENCE
+  intervals: Tuple[Optional[er.Interval], ...] = ()  # per model
+
+  @property
+  def meaningful(self) -> bool:
+    return meaningful(self.slice_key, self.output, self.metric)
 
 
 @dataclasses.dataclass
@@ -213,7 +336,25 @@ class ReportContent:
     if self.compared:
       change, source = self._change(output, slice_key, metric, values)
     return Row(output=output, slice_key=slice_key, metric=metric,
-               values=values, change=change, change_source=source)
+               values=values, change=change, change_source=source,
+               intervals=tuple(m.interval(slice_key, output, metric)
+                               for m in self.models))
+
+  @property
+  def interval_methods(self) -> List[str]:
+    """The interval methods of the models' evaluations, once each."""
+    methods = []
+    for m in self.models:
+      if m.interval_method and m.interval_method not in methods:
+        methods.append(m.interval_method)
+    return methods
+
+  def interval_legend(self) -> str:
+    """How to read the brackets ('' when no model has intervals)."""
+    methods = self.interval_methods
+    if not methods:
+      return ''
+    return INTERVAL_LEGEND.format(method=' / '.join(methods))
 
   def _change(self, output, slice_key, metric, values):
     if self.kind == BASELINE:
@@ -285,7 +426,21 @@ def model_from_evaluation(
       metrics=evaluation.candidate(), evaluation_uri=evaluation_uri,
       model_uri=model_uri, run_id=run_id,
       verdict=verdict_of(evaluation), training=training,
-      push=push, balance=balance, explanation=explanation)
+      push=push, balance=balance, explanation=explanation,
+      sweep_thresholds=sweep_thresholds_of(evaluation),
+      interval_method=evaluation.interval_method)
+
+
+def sweep_thresholds_of(evaluation: er.Evaluation
+                        ) -> Dict[Tuple[str, str], Tuple[float, ...]]:
+  """(output, sweep) -> thresholds, for the sweeps the evaluation holds."""
+  result = {}
+  for output in features.LABEL_KEYS:
+    for metric in metric_names.SWEEPS:
+      thresholds = evaluation.thresholds(output, metric)
+      if thresholds:
+        result[(output, metric)] = thresholds
+  return result
 
 
 def for_run(evaluation_uri: str, *,
@@ -309,7 +464,9 @@ def for_run(evaluation_uri: str, *,
       name=er.BASELINE,
       description="the Evaluator's baseline: the model being served",
       metrics=evaluation.baseline(), evaluation_uri=evaluation_uri,
-      model_uri=evaluation.model_locations.get(er.BASELINE, ''))
+      model_uri=evaluation.model_locations.get(er.BASELINE, ''),
+      sweep_thresholds=sweep_thresholds_of(evaluation),
+      interval_method=evaluation.interval_method)
   return ReportContent(title=title, kind=BASELINE,
                        models=[baseline, candidate], note=note)
 

@@ -4,7 +4,8 @@ matplotlib is already a project dependency, draws without a display or a
 network, and gives PNGs the HTML embeds as base64, so the report is one file
 that opens anywhere. Figures are built on `matplotlib.figure.Figure` (not
 pyplot), so no global state leaks between reports or threads. Every plotted
-number is one the report's tables also show.
+number is one the report's tables also show; error bars are TFMA's 95%
+intervals, clipped to [0, 1] as the tables clip them.
 """
 
 import io
@@ -69,37 +70,83 @@ def balance_figure(balances: Dict[str, label_balance.SplitBalance]) -> bytes:
   return to_png(figure)
 
 
+def error_lengths(values: Sequence[float],
+                  intervals: Sequence[Optional[er.Interval]]) -> np.ndarray:
+  """[2, n] lengths below and above each value for `errorbar`: TFMA's bounds
+  clipped to [0, 1]; zero where there is no finite interval."""
+  below, above = [], []
+  for value, interval in zip(values, intervals):
+    if interval is None or not interval.finite or math.isnan(value):
+      below.append(0.0)
+      above.append(0.0)
+      continue
+    below.append(max(0.0, value - max(0.0, interval.lower)))
+    above.append(max(0.0, min(1.0, interval.upper) - value))
+  return np.array([below, above])
+
+
 def _grouped_bars(ax, groups: List[str], series: List[List[float]],
-                  names: List[str], colours: Sequence[str]) -> None:
+                  names: List[str], colours: Sequence[str],
+                  intervals: Optional[List[List[Optional[er.Interval]]]] = None,
+                  bottom: float = 0.0) -> None:
+  """Bars from `bottom` up, each labelled with its value to one decimal
+  above its error bar (as the tables print it)."""
   width = 0.8 / max(len(series), 1)
   x = np.arange(len(groups))
-  for i, (values, name, colour) in enumerate(zip(series, names, colours)):
-    heights = [0 if math.isnan(v) else v for v in values]
-    bars = ax.bar(x + (i - (len(series) - 1) / 2) * width, heights, width,
-                  label=name, color=colour)
-    for bar, v in zip(bars, values):
-      ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.01,
-              'n/a' if math.isnan(v) else f'{v:.0%}', ha='center',
-              va='bottom', fontsize=7)
+  intervals = intervals or [[None] * len(v) for v in series]
+  span = ax.get_ylim()[1] - bottom if ax.get_ylim()[1] > bottom else 1.0
+  for i, (values, name, colour, bounds) in enumerate(
+      zip(series, names, colours, intervals)):
+    centres = x + (i - (len(series) - 1) / 2) * width
+    heights = [0 if math.isnan(v) else max(v - bottom, 0) for v in values]
+    ax.bar(centres, heights, width, bottom=bottom, label=name, color=colour)
+    errors = error_lengths(values, bounds)
+    shown = [not math.isnan(v) for v in values]
+    if any(shown):
+      ax.errorbar(centres[shown], np.array(values)[shown],
+                  yerr=errors[:, shown], fmt='none', ecolor='#333333',
+                  elinewidth=1, capsize=3)
+    for centre, v, above in zip(centres, values, errors[1]):
+      top = bottom if math.isnan(v) else max(v, bottom) + above
+      ax.text(centre, top + 0.01 * span, 'n/a' if math.isnan(v) else
+              f'{v:.1%}', ha='center', va='bottom', fontsize=7)
   ax.set_xticks(x, groups, fontsize=8)
 
 
+def axis_floor(values: Sequence[float],
+               intervals: Sequence[Optional[er.Interval]]) -> float:
+  """Where an accuracy axis starts: 5 points under the lowest value or
+  lower bound, on a 5% step, so 89.5% and 97% do not look alike."""
+  lows = [v for v in values if not math.isnan(v)]
+  lows += [max(0.0, i.lower) for i in intervals
+           if i is not None and i.finite]
+  if not lows:
+    return 0.0
+  return max(0.0, math.floor((min(lows) - 0.05) * 20 + 1e-9) / 20)
+
+
 def accuracy_figure(report: content_lib.ReportContent) -> bytes:
-  """Accuracy per output, overall and per cohort, one bar per model."""
+  """Accuracy per output, overall and per cohort, one bar per model, with
+  95% intervals as error bars, on an axis that starts near the lowest."""
   outputs = report.outputs()
   slices = [er.OVERALL] + list(content_lib.COHORT_SLICES)
-  figure = Figure(figsize=(10, 2.6 * len(outputs)))
+  figure = Figure(figsize=(10, 2.8 * len(outputs)))
   axes = np.atleast_1d(figure.subplots(len(outputs), 1))
   for ax, output in zip(axes, outputs):
     series = [[m.value(k, output, metric_names.ACCURACY) for k in slices]
               for m in report.models]
+    intervals = [[m.interval(k, output, metric_names.ACCURACY)
+                  for k in slices] for m in report.models]
+    floor = axis_floor([v for s in series for v in s],
+                       [i for s in intervals for i in s])
+    ax.set_ylim(floor, 1.0 + 0.2 * (1.0 - floor))
     _grouped_bars(ax, [er.slice_name(k) for k in slices], series,
                   [m.name for m in report.models],
-                  _model_colours(len(report.models)))
-    ax.set_ylim(0, 1.12)
+                  _model_colours(len(report.models)), intervals, floor)
     ax.yaxis.set_major_formatter(ticker.PercentFormatter(1.0))
-    ax.set_ylabel('accuracy')
-    ax.set_title(f'{output}: accuracy overall and per cohort')
+    ax.set_ylabel(f'accuracy (axis from {floor:.0%})')
+    ax.set_title(f'{output}: accuracy overall and per cohort, '
+                 '95% intervals as error bars')
     ax.legend(fontsize=8, loc='lower right')
   figure.tight_layout()
   return to_png(figure)
@@ -115,16 +162,25 @@ def error_rates_figure(report: content_lib.ReportContent) -> bytes:
     for ax, (metric, title) in zip(
         row, ((metric_names.FALSE_POSITIVE_RATE, 'FPR'),
               (metric_names.FALSE_NEGATIVE_RATE, 'FNR'))):
-      series = [[m.value(k, output, metric) for k in cohorts]
+      # A cohort holds one true class: only the rate of that class shows.
+      shown = [k for k in cohorts if any(
+          not math.isnan(m.value(k, output, metric)) for m in report.models)]
+      series = [[m.value(k, output, metric) for k in shown]
                 for m in report.models]
+      intervals = [[m.interval(k, output, metric) for k in shown]
+                   for m in report.models]
+      highs = [v for s in series for v in s if not math.isnan(v)]
+      highs += [min(1.0, i.upper) for s in intervals for i in s
+                if i is not None and i.finite]
+      top = max(highs + [0.1])
+      ax.set_ylim(0, min(1.2, top * 1.25 + 0.03))
       _grouped_bars(ax, [er.slice_name(k).replace(' x ', '\n')
-                         for k in cohorts], series,
+                         for k in shown], series,
                     [m.name for m in report.models],
-                    _model_colours(len(report.models)))
-      top = max([v for s in series for v in s if not math.isnan(v)] + [0.1])
-      ax.set_ylim(0, min(1.15, top * 1.25 + 0.02))
+                    _model_colours(len(report.models)), intervals)
       ax.yaxis.set_major_formatter(ticker.PercentFormatter(1.0))
-      ax.set_title(f'{output}: {title} per cohort', fontsize=10)
+      ax.set_title(f'{output}: {title} per cohort at 0.5 (95% intervals)',
+                   fontsize=10)
       ax.legend(fontsize=7)
   figure.tight_layout()
   return to_png(figure)
@@ -139,12 +195,14 @@ def _cohort_grid(model: content_lib.ModelResult, output: str,
 
 def _annotated_grid(ax, grid: np.ndarray, counts: Optional[np.ndarray],
                     title: str, cmap: str, vmin: float, vmax: float,
-                    fmt) -> None:
+                    fmt, intervals: Optional[List[List[str]]] = None) -> None:
   shown = np.where(np.isnan(grid), (vmin + vmax) / 2, grid)
   ax.imshow(shown, cmap=cmap, vmin=vmin, vmax=vmax)
   for r in range(2):
     for c in range(2):
       text = fmt(grid[r, c])
+      if intervals is not None and intervals[r][c]:
+        text += f'\n{intervals[r][c]}'
       if counts is not None and not math.isnan(counts[r, c]):
         text += f'\nn={counts[r, c]:.0f}'
       # White on the dark ends of a diverging colour map, black in between.
@@ -163,11 +221,15 @@ def heatmap_figure(report: content_lib.ReportContent, output: str) -> bytes:
   panels = len(report.models) + (1 if report.compared else 0)
   figure = Figure(figsize=(3.2 * panels, 3.0))
   axes = np.atleast_1d(figure.subplots(1, panels))
+  info = content_lib.METRIC_INFO[metric_names.ACCURACY]
   for ax, model in zip(axes, report.models):
+    intervals = [[info.interval_text(model.interval(
+        er.cohort_key(male, young), output, metric_names.ACCURACY))
+                  for male in (0, 1)] for young in (1, 0)]
     _annotated_grid(ax, _cohort_grid(model, output, metric_names.ACCURACY),
                     _cohort_grid(model, output, metric_names.EXAMPLE_COUNT),
                     f'{model.name}', 'RdYlGn', 0.5, 1.0,
-                    content_lib.percent)
+                    content_lib.percent, intervals)
   if report.compared:
     change = np.array([[report.row(output, er.cohort_key(male, young),
                                    metric_names.ACCURACY).change
@@ -181,15 +243,16 @@ def heatmap_figure(report: content_lib.ReportContent, output: str) -> bytes:
 
 
 def confusion_figure(report: content_lib.ReportContent, output: str) -> bytes:
-  """Confusion matrix of one output on Female and Male examples, per model."""
+  """Confusion matrix of one output, split by the other attribute (Male by
+  age group, Young by gender), per model."""
   models = report.models
   figure = Figure(figsize=(3.0 * 2 * len(models), 3.0))
   axes = np.atleast_1d(figure.subplots(1, 2 * len(models)))
   names = features.VALUE_NAMES[output]
   for i, model in enumerate(models):
-    for j, gender in enumerate(content_lib.GENDER_SLICES):
+    for j, key in enumerate(content_lib.other_label_slices(output)):
       ax = axes[2 * i + j]
-      c = model.confusion(gender, output) or er.Confusion(
+      c = model.confusion(key, output) or er.Confusion(
           math.nan, math.nan, math.nan, math.nan)
       grid = np.array([[c.tn, c.fp], [c.fn, c.tp]], dtype=float)
       total = np.nansum(grid) or 1.0
@@ -203,7 +266,48 @@ def confusion_figure(report: content_lib.ReportContent, output: str) -> bytes:
                     fontsize=8)
       ax.set_yticks([0, 1], [f'true {names[0]}', f'true {names[1]}'],
                     fontsize=8)
-      ax.set_title(f'{model.name}: {er.slice_name(gender)}', fontsize=10)
-  figure.suptitle(f'{output}: confusion matrix by gender', fontsize=11)
+      ax.set_title(f'{model.name}: {er.slice_name(key)}', fontsize=10)
+  figure.suptitle(f'{output}: confusion matrix by '
+                  f'{content_lib.other_label(output)}', fontsize=11)
+  figure.tight_layout()
+  return to_png(figure)
+
+
+def threshold_figure(model: content_lib.ModelResult, output: str) -> bytes:
+  """FPR and FNR of one output across thresholds: one line per cohort (and
+  overall, dashed) with 95% intervals as error bars; a cohort whose rate is
+  undefined (no faces of that class) has no line in that panel."""
+  figure = Figure(figsize=(11, 3.6))
+  axes = figure.subplots(1, 2)
+  lines = [(er.OVERALL, '#000000')] + list(
+      zip(content_lib.COHORT_SLICES, COHORT_COLOURS))
+  for ax, (metric, info) in zip(axes, content_lib.SWEEP_INFO.items()):
+    thresholds = np.array(model.thresholds(output, metric))
+    step = (np.min(np.diff(thresholds)) if len(thresholds) > 1 else 0.1)
+    drawn = 0
+    for i, (key, colour) in enumerate(lines):
+      values, intervals = model.sweep(key, output, metric)
+      if not values or all(math.isnan(v) for v in values):
+        continue
+      shift = (i - (len(lines) - 1) / 2) * step * 0.06
+      ax.errorbar(thresholds + shift, values,
+                  yerr=error_lengths(values, intervals), color=colour,
+                  marker='o', markersize=3, capsize=2, elinewidth=0.8,
+                  linestyle='--' if key == er.OVERALL else '-',
+                  label=er.slice_name(key))
+      drawn += 1
+    ax.axvline(metric_names.DECISION_THRESHOLD, color='#999999',
+               linestyle=':', linewidth=1)
+    ax.set_xticks(thresholds, [f'{t:g}' for t in thresholds], fontsize=8)
+    ax.set_xlabel('threshold (a probability above it counts as positive)',
+                  fontsize=8)
+    ax.set_ylim(-0.02, 1.02)
+    ax.yaxis.set_major_formatter(ticker.PercentFormatter(1.0))
+    ax.set_title(f'{output}: {info.title} by threshold (95% intervals)',
+                 fontsize=10)
+    if drawn:
+      ax.legend(fontsize=7)
+  figure.suptitle(f'{model.name}: {output} error rates across decision '
+                  'thresholds', fontsize=11)
   figure.tight_layout()
   return to_png(figure)

@@ -5,7 +5,8 @@ plots are PNGs embedded as base64 data URIs, and there is no script and no
 external reference, so it opens from disk, from an artifact store download or
 as an e-mail attachment, offline, in any browser. Each number sits in a cell
 that also carries its exact value and identity as data attributes
-(data-output, data-slice, data-metric, data-model, data-value), so tools and
+(data-output, data-slice, data-metric, data-model, data-value, and
+data-lower / data-upper for TFMA's interval bounds as written), so tools and
 tests can read the page back.
 """
 
@@ -25,8 +26,12 @@ h1 { margin-bottom: 0.2em; }
 h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left;
-         overflow-wrap: anywhere; }
-th { background: #f3f3f3; }
+         overflow-wrap: break-word; }
+th { background: #f3f3f3; white-space: nowrap; }
+td.path { word-break: break-all; font-size: 0.85em; max-width: 28em; }
+.ci { color: #666; font-size: 0.85em; white-space: nowrap; }
+table.wide { font-size: 0.8em; }
+table.wide td { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 caption { caption-side: bottom; text-align: left; color: #555;
           font-size: 0.85em; padding-top: 0.3em; }
@@ -74,19 +79,29 @@ def _cell(cell: tables_lib.Cell) -> str:
     attrs.update({
         'data-output': cell.output, 'data-slice': cell.slice_name,
         'data-metric': cell.metric, 'data-model': cell.model,
-        'data-value': 'nan' if math.isnan(value) else repr(value)})
+        'data-value': _number(value)})
+    if cell.lower is not None:
+      attrs.update({'data-lower': _number(cell.lower),
+                    'data-upper': _number(cell.upper)})
   if classes:
     attrs['class'] = ' '.join(classes)
   rendered = ''.join(f' {k}="{_esc(v)}"' for k, v in attrs.items())
-  return f'<td{rendered}>{_esc(cell.text)}</td>'
+  interval = (f' <span class="ci">{_esc(cell.interval_text)}</span>'
+              if cell.interval_text else '')
+  return f'<td{rendered}>{_esc(cell.text)}{interval}</td>'
 
 
-def table(t: tables_lib.Table) -> str:
+def _number(value: float) -> str:
+  return 'nan' if math.isnan(value) else repr(float(value))
+
+
+def table(t: tables_lib.Table, css: str = '') -> str:
   head = ''.join(f'<th>{_esc(h)}</th>' for h in t.header)
   body = '\n'.join('<tr>' + ''.join(_cell(c) for c in row) + '</tr>'
                    for row in t.rows)
   caption = f'<caption>{_esc(t.caption)}</caption>' if t.caption else ''
-  return (f'<table>{caption}<thead><tr>{head}</tr></thead>'
+  klass = f' class="{_esc(css)}"' if css else ''
+  return (f'<table{klass}>{caption}<thead><tr>{head}</tr></thead>'
           f'<tbody>\n{body}\n</tbody></table>')
 
 
@@ -142,10 +157,17 @@ def render(report: content_lib.ReportContent) -> str:
     body.append('<p>Not recorded for these models.</p>')
   sections.append(_section(content_lib.SECTION_BALANCE, body))
 
+  legend = report.interval_legend()
   sections.append(_section(content_lib.SECTION_ACCURACY, [
       _list(tables_lib.worst_cohort_lines(report)),
+      _list(tables_lib.gap_lines(report)),
+      f'<p class="note">{_esc(legend)}</p>' if legend else
+      '<p>No confidence intervals in this evaluation.</p>',
       table(tables_lib.accuracy_table(report)),
-      figure(plots.accuracy_figure(report), 'accuracy per cohort')]))
+      figure(plots.accuracy_figure(report), 'accuracy per cohort',
+             'Bars start near the lowest value, not at 0%, so that '
+             'differences of a few points show; error bars are the 95% '
+             'intervals.')]))
 
   body = []
   for output in report.outputs():
@@ -159,20 +181,40 @@ def render(report: content_lib.ReportContent) -> str:
 
   body = [table(tables_lib.confusion_table(report))]
   for output in report.outputs():
-    body.append(figure(plots.confusion_figure(report, output),
-                       f'{output} confusion matrix by gender'))
+    body.append(figure(
+        plots.confusion_figure(report, output),
+        f'{output} confusion matrix by {content_lib.other_label(output)}'))
   sections.append(_section(content_lib.SECTION_CONFUSION, body))
 
   sections.append(_section(content_lib.SECTION_ERROR_RATES, [
       table(tables_lib.error_rates_table(report)),
       figure(plots.error_rates_figure(report), 'FPR and FNR per cohort')]))
 
+  body = []
+  for model in report.models:
+    if not model.has_sweeps:
+      body.append(f'<p>{_esc(model.name)}: its evaluation has no threshold '
+                  'sweep.</p>')
+      continue
+    for output in report.outputs():
+      body.append(f'<h3>{_esc(output)} ({_esc(model.name)})</h3>')
+      body.append(figure(plots.threshold_figure(model, output),
+                         f'{output} FPR and FNR across thresholds, '
+                         f'{model.name}', tables_lib.threshold_caption(
+                             model, output)))
+      body.append(table(tables_lib.sweep_table(model, output), 'wide'))
+  sections.append(_section(content_lib.SECTION_THRESHOLDS, body))
+
+  sections.append(_section(content_lib.SECTION_DISCOVERY, [
+      table(tables_lib.discovery_table(report))]))
+
   weights = tables_lib.class_weights_table(report)
   sections.append(_section(content_lib.SECTION_TRAINING, [
       table(weights) if weights else '<p>Not recorded for these models.</p>']))
 
   sections.append(_section(content_lib.SECTION_ALL_METRICS,
-                           [table(tables_lib.all_metrics_table(report))]))
+                           [table(tables_lib.all_metrics_table(report),
+                                  'wide')]))
 
   body = []
   for model in report.models:

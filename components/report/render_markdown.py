@@ -1,7 +1,8 @@
 """The report as Markdown: the summary a reviewer reads in a PR or terminal.
 
-It carries the verdict, the thresholds, the per-cohort tables and the
-findings; the long 'all metrics' table and the plots stay in the HTML.
+It carries the verdict, the thresholds, the per-cohort tables with their
+95% intervals and the findings; the long 'all metrics' table and the plots
+stay in the HTML.
 """
 
 from typing import List
@@ -17,8 +18,8 @@ def table(t: tables_lib.Table) -> str:
            '|' + '---|' * len(t.header)]
   for row in t.rows:
     lines.append('| ' + ' | '.join(
-        f'**{escape(c.text)}**' if c.css in ('worst', 'fail') else
-        escape(c.text) for c in row) + ' |')
+        f'**{escape(c.full_text)}**' if c.css in ('worst', 'fail') else
+        escape(c.full_text) for c in row) + ' |')
   if t.caption:
     lines += ['', f'_{t.caption}_']
   return '\n'.join(lines)
@@ -51,9 +52,12 @@ def render(report: content_lib.ReportContent) -> str:
     out += [f'Data of {", ".join(group["models"])} (from StatisticsGen):', '',
             table(group['table']), '']
 
-  out += [f'## {content_lib.SECTION_ACCURACY}', '',
+  out += [f'## {content_lib.SECTION_ACCURACY}', '']
+  legend = report.interval_legend()
+  out += [legend or 'No confidence intervals in this evaluation.', '',
           table(tables_lib.accuracy_table(report)), '']
   out += [f'- {line}' for line in tables_lib.worst_cohort_lines(report)]
+  out += [f'- {line}' for line in tables_lib.gap_lines(report)]
   out += ['']
 
   out += [f'## {content_lib.SECTION_HEATMAPS}', '']
@@ -66,6 +70,19 @@ def render(report: content_lib.ReportContent) -> str:
 
   out += [f'## {content_lib.SECTION_ERROR_RATES}', '',
           table(tables_lib.error_rates_table(report)), '']
+
+  out += [f'## {content_lib.SECTION_THRESHOLDS}', '']
+  for model in report.models:
+    if not model.has_sweeps:
+      out += [f'{model.name}: its evaluation has no threshold sweep.', '']
+      continue
+    for output in report.outputs():
+      out += [f'### {output} ({model.name})', '',
+              tables_lib.threshold_caption(model, output), '',
+              table(tables_lib.sweep_table(model, output)), '']
+
+  out += [f'## {content_lib.SECTION_DISCOVERY}', '',
+          table(tables_lib.discovery_table(report)), '']
 
   out += [f'## {content_lib.SECTION_TRAINING}', '']
   weights = tables_lib.class_weights_table(report)
