@@ -29,6 +29,9 @@ from typing import Any, Dict, List, Sequence
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import pipeline_benchmark  # pylint: disable=g-bad-import-order
 
 from components.contracts import evaluation as er
 from components.contracts import local_layout
@@ -168,11 +171,7 @@ def _merge(paths: Sequence[str]) -> Dict[str, Dict[str, Any]]:
 
 
 def main() -> int:
-  argv = sys.argv[1:]
-  extra: List[str] = []
-  if '--' in argv:
-    cut = argv.index('--')
-    argv, extra = argv[:cut], argv[cut + 1:]
+  argv, extra = pipeline_benchmark.split_passthrough(sys.argv[1:])
   parser = argparse.ArgumentParser(
       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument('--work_dir', help='data and one output root per run')

@@ -146,12 +146,16 @@ def print_components(result: Dict[str, Any]) -> None:
         f'{result["load_before"][0]:.2f})')
 
 
+def split_passthrough(argv: List[str]) -> Tuple[List[str], List[str]]:
+  """(this script's arguments, those after `--` for local_runner.py)."""
+  if '--' not in argv:
+    return argv, []
+  cut = argv.index('--')
+  return argv[:cut], argv[cut + 1:]
+
+
 def main() -> int:
-  argv = sys.argv[1:]
-  extra: List[str] = []
-  if '--' in argv:
-    cut = argv.index('--')
-    argv, extra = argv[:cut], argv[cut + 1:]
+  argv, extra = split_passthrough(sys.argv[1:])
   parser = argparse.ArgumentParser(
       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument('--sample_images', type=int,
