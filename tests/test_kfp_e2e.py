@@ -71,7 +71,7 @@ DATA_TASKS = (node_ids.CURATED_SCHEMA, node_ids.EXAMPLE_GEN,
               node_ids.SCHEMA_GEN, node_ids.EXAMPLE_VALIDATOR,
               node_ids.DATA_GATE, node_ids.TRANSFORM)
 MODEL_TASKS = (node_ids.TRAINER, node_ids.SERVED_BASELINE, node_ids.EVALUATOR,
-               node_ids.PUSHER, node_ids.SLICE_REPORT)
+               node_ids.PUSHER, node_ids.SLICE_REPORT, node_ids.MODEL_CARD)
 
 
 @pytest.fixture(scope='module')
