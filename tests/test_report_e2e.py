@@ -162,7 +162,11 @@ def test_report_numbers_equal_the_evaluators(default_run):
     key = next(k for k in content_lib.ALL_SLICES
                if er.slice_name(k) == slice_name)
     m = evaluation.candidate()[key][output]
-    assert text == content_lib.percent(m.get(metric_names.ACCURACY))
+    info = content_lib.METRIC_INFO[metric_names.ACCURACY]
+    # The value and TFMA's interval; the worst cohort in bold.
+    assert text.strip('*') == (
+        f'{content_lib.percent(m.get(metric_names.ACCURACY))} '
+        f'{info.interval_text(m.interval(metric_names.ACCURACY))}').strip()
     assert count == f'{m.get(metric_names.EXAMPLE_COUNT):.0f}'
   # The worst cohort is TFMA's lowest accuracy, as the console says.
   data = report_reading.load_json(folder)
