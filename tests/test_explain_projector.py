@@ -306,4 +306,8 @@ def test_explain_config_checks_its_knobs():
     explain_config.ExplainConfig(tsne_iterations=100)
   with pytest.raises(ValueError):
     explain_config.ExplainConfig(saliency_images_per_cohort=-1)
-  assert configs.CELEBA.explain.max_embedding_images == 20_000
+  # CelebA's 1,280-wide pooled features (mostly in [0, 1)) as the projector's
+  # text keep the explanation under 50 MB, sprite and maps included.
+  sample = np.random.default_rng(0).uniform(0, 1, (50, 1280))
+  per_face = len(projector.vectors_tsv(sample)) / 50
+  assert configs.CELEBA.explain.max_embedding_images * per_face < 40 * 2**20
