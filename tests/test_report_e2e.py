@@ -340,12 +340,16 @@ def test_report_against_the_baseline(default_run, bce_run):
 # ------------------------------------------------------- A vs B, two runs
 
 
-def _compare(args, cwd=pipeline_runs.REPO):
-  proc = subprocess.run(
+def _run_compare(args, cwd=pipeline_runs.REPO):
+  return subprocess.run(
       [sys.executable, '-m', 'components.report', 'compare', *args],
       cwd=cwd, capture_output=True, text=True, timeout=600,
       stdin=subprocess.DEVNULL,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+
+
+def _compare(args, cwd=pipeline_runs.REPO):
+  proc = _run_compare(args, cwd)
   assert proc.returncode == 0, proc.stderr[-4000:]
   return proc
 
@@ -388,16 +392,10 @@ def test_compare_two_real_runs(default_run, bce_run, tmp_path):
 
 
 def test_compare_explains_a_bad_reference_and_refuses_itself(bce_run):
-  proc = subprocess.run(
-      [sys.executable, '-m', 'components.report', 'compare', '-9', '-1',
-       '--metadata', bce_run.metadata_path], cwd=pipeline_runs.REPO,
-      capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+  proc = _run_compare(['-9', '-1', '--metadata', bce_run.metadata_path])
   assert proc.returncode == 2
   assert 'error: run -9: the store has only' in proc.stderr
-  same = subprocess.run(
-      [sys.executable, '-m', 'components.report', 'compare', '-1', '-1',
-       '--metadata', bce_run.metadata_path], cwd=pipeline_runs.REPO,
-      capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+  same = _run_compare(['-1', '-1', '--metadata', bce_run.metadata_path])
   assert same.returncode == 2
   assert 'are the same evaluation' in same.stderr
 
