@@ -15,7 +15,8 @@ all-Young) would then fail metrics such as AUC that need both label values.
 Besides the metrics that bless, every slice gets what the Model Cards paper
 reports per intersectional group: FPR and FNR across a sweep of decision
 thresholds (FallOut and MissRate, named so they do not replace the scalars at
-0.5) and FDR and FOR at 0.5, all core TFMA metrics.
+0.5) and FDR and FOR at 0.5, all core TFMA metrics. Binary cross-entropy is
+TFMA's with a merge that counts every example once (components.tfma_metrics).
 
 Confidence intervals are TFMA's jackknife (20 buckets, a t-interval with 19
 degrees of freedom): cheaper than its Poisson bootstrap (which reruns every
@@ -33,7 +34,9 @@ from typing import List, Sequence
 
 import tensorflow_model_analysis as tfma
 
+from components import tfma_metrics
 from components.contracts import metric_names
+from components.tfma_metrics import MergeSafeBinaryCrossEntropy
 from models import features
 from models import signatures
 from pipeline import configs
@@ -98,7 +101,8 @@ def _metrics(output: str, thresholds: configs.EvalThresholds,
                         config=json.dumps(
                             {'threshold': metric_names.DECISION_THRESHOLD}),
                         per_slice_thresholds=[overall, cohorts]),
-      tfma.MetricConfig(class_name='BinaryCrossEntropy'),
+      tfma.MetricConfig(class_name=MergeSafeBinaryCrossEntropy.__name__,
+                        module=tfma_metrics.__name__),
       tfma.MetricConfig(class_name='AUC', config=json.dumps(
           {'num_thresholds': evaluation.auc_num_thresholds})),
       tfma.MetricConfig(class_name='Precision'),

@@ -153,7 +153,7 @@ def test_eval_config_scopes_thresholds_to_overall_and_cohorts():
     assert cohorts.threshold.value_threshold.lower_bound.value == (
         configs.SAMPLE.thresholds.cohort_accuracy_floor[output])
     names = {m.class_name for m in spec.metrics}
-    assert {'BinaryCrossEntropy', 'AUC', 'Precision', 'Recall', 'FallOut',
+    assert {'MergeSafeBinaryCrossEntropy', 'AUC', 'Precision', 'Recall', 'FallOut',
             'MissRate', 'ExampleCount', 'ConfusionMatrixAtThresholds'} <= names
 
 
