@@ -4,7 +4,8 @@
     python benchmarks/evaluator_benchmark.py --pipeline_root ROOT \\
         --intervals on off --auc_num_thresholds 1000 10000 --repeats 2
 
-Runs TFX's own Evaluator executor (what the pipeline's Evaluator node runs)
+Runs TFX's own Evaluator executor (what the pipeline's Evaluator node runs,
+with the same progress-logging user module)
 on the Examples and the Model that the latest run's Evaluator judged, found in
 the run's MLMD store, with the EvalConfig that pipeline/eval_config.py builds
 for the chosen preset, varied by --intervals and --auc_num_thresholds. Each
@@ -53,6 +54,7 @@ def _child(args: argparse.Namespace) -> None:
   from tfx.components.evaluator import executor
   from tfx.types import standard_artifacts
   from tfx.types import standard_component_specs as specs
+  from components import evaluation_progress
   from components.contracts import run_results
   from pipeline import configs
   from pipeline import eval_config
@@ -83,7 +85,8 @@ def _child(args: argparse.Namespace) -> None:
         {specs.EVALUATION_KEY: [evaluation_artifact],
          specs.BLESSING_KEY: [blessing]},
         {specs.EVAL_CONFIG_KEY: json_format.MessageToJson(config),
-         specs.EXAMPLE_SPLITS_KEY: json.dumps([args.split])})
+         specs.EXAMPLE_SPLITS_KEY: json.dumps([args.split]),
+         specs.MODULE_PATH_KEY: evaluation_progress.__name__})
     after = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.monotonic() - started
     blessed = sorted(os.listdir(blessing.uri))

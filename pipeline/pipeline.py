@@ -38,6 +38,7 @@ from tfx_bsl.public.proto import slicing_spec_pb2
 import schema as schema_package
 from components.baseline import component as served_baseline
 from components.baseline import evaluator as baseline_evaluator
+from components import evaluation_progress
 from components.contracts import node_ids
 from components import data_report
 from components import data_validation_gate
@@ -204,7 +205,8 @@ def create_pipeline(config: configs.PipelineConfig,
       model=trainer.outputs['model'],
       baseline_model=baseline.outputs[served_baseline.BASELINE_KEY],
       example_splits=[config.test_split],
-      eval_config=eval_config.make_eval_config(config)
+      eval_config=eval_config.make_eval_config(config),
+      module_path=evaluation_progress.__name__,
   ).with_id(node_ids.EVALUATOR)
 
   pusher = tfx.components.Pusher(

@@ -11,6 +11,7 @@ import tensorflow_model_analysis as tfma
 
 import schema as schema_package
 from components import artifacts
+from components import evaluation_progress
 from components import model_card
 from components.baseline import component as served_baseline
 from components.baseline import evaluator as baseline_evaluator
@@ -49,6 +50,12 @@ def test_dag_has_every_stage_in_order():
   assert node_ids.TRAINER in {
       n.id for n in nodes[node_ids.SERVED_BASELINE].upstream_nodes
   }
+
+
+def test_the_evaluator_logs_its_progress_through_its_user_module():
+  evaluator = _nodes(_dag())[node_ids.EVALUATOR]
+  assert evaluator.exec_properties['module_path'] == (
+      evaluation_progress.__name__)
 
 
 def test_the_model_card_follows_the_evaluator_and_reads_the_run():
