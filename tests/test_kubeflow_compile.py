@@ -22,6 +22,7 @@ from tfx.dsl.components.base import base_component
 from tfx.utils import import_utils
 
 import kubeflow_runner
+from components import evaluation_progress
 from components.contracts import local_layout
 from pipeline import configs
 from pipeline import kubeflow_spec
@@ -259,8 +260,14 @@ def test_code_is_referenced_by_import_path_not_uploaded(spec):
   assert constant(node_ids.TRANSFORM, 'preprocessing_fn') == (
       pipeline.PREPROCESSING_FN)
   assert constant(node_ids.TRAINER, 'run_fn') == pipeline.RUN_FN
+  # The Evaluator's user module is an import path too (no '@wheel' suffix),
+  # and no other task has one.
+  with_module = {name: constant(name, 'module_path') for name, task
+                 in tasks.items()
+                 if 'module_path' in task['inputs'].get('parameters', {})}
+  assert with_module == {node_ids.EVALUATOR: evaluation_progress.__name__}
   text = json.dumps(spec)
-  assert 'module_file' not in text and 'module_path' not in text
+  assert 'module_file' not in text
   assert '.whl' not in text
 
 
