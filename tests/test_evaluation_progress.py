@@ -30,7 +30,8 @@ def test_batches_pass_unchanged_and_the_count_is_logged(caplog, monkeypatch):
   batches = [{tfma.constants.INPUT_KEY: [b'a'] * 3},
              {tfma.constants.INPUT_KEY: [b'b'] * 2},
              {tfma.constants.INPUT_KEY: [b'c'] * 5}]
-  caplog.set_level(logging.INFO)
+  # absl's logger, whose level other tests (and TensorFlow) may have raised.
+  caplog.set_level(logging.INFO, logger='absl')
   with beam.Pipeline() as p:
     out = (p | beam.Create(batches, reshuffle=False)
            | evaluation_progress.progress_extractor(every_seconds=1.0)
