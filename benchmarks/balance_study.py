@@ -5,9 +5,9 @@
         --methods bce weighted_bce --seeds 1 2 3 --json part1.json     # a part
     python benchmarks/balance_study.py --merge part1.json part2.json   # table
 
-Generates one sample (default 10,000 images, so that the smallest test
-cohort holds about 100 faces) and converts it once; then, per method and
-seed, runs `local_runner.py --data_dir ... --seed S` in its own output root
+Generates one sample (default 13,000 images: its smallest test cohort,
+Non-Young x Female, holds about 110 faces; at 10,000 it held 84) and converts
+it once; then, per method and seed, runs `local_runner.py --data_dir ... --seed S` in its own output root
 (so each model is judged alone; the warm-started method runs in the root of
 the same seed's `bce` run, whose model is the one being served there) and
 reads the Evaluator's metrics. It prints per output and cohort, for each
@@ -51,13 +51,18 @@ METHODS: Dict[str, Any] = {
     'weighted_bce+warm_start': (['--loss', 'weighted_bce', '--warm_start'],
                                 'bce'),
 }
+_MIN_COHORT_FACES = 100
 METRICS = (metric_names.ACCURACY, metric_names.FALSE_POSITIVE_RATE,
            metric_names.FALSE_NEGATIVE_RATE)
 
 
-def _prepare_data(work: str, num_images: int, seed: int) -> str:
-  raw = os.path.join(work, 'data', f'celeba-{num_images}-seed{seed}')
-  converted = os.path.join(work, 'data', 'tfrecords')
+def sample_name(num_images: int, seed: int) -> str:
+  return f'celeba-{num_images}-seed{seed}'
+
+
+def _prepare_data(work: str, sample: str, num_images: int, seed: int) -> str:
+  raw = os.path.join(work, 'data', sample)
+  converted = os.path.join(work, 'data', f'{sample}-tfrecords')
   if not os.path.exists(os.path.join(raw, 'list_attr_celeba.txt')):
     subprocess.run([sys.executable, '-m', 'components.celeba', 'synth',
                     '--output_dir', raw, '--num_images', str(num_images),
@@ -91,10 +96,10 @@ def _evaluate(root: str, run_id: str) -> Dict[str, Any]:
   return result
 
 
-def _run(method: str, seed: int, work: str, data_dir: str,
+def _run(method: str, seed: int, work: str, sample: str, data_dir: str,
          extra: Sequence[str]) -> Dict[str, Any]:
   flags, after = METHODS[method]
-  root = os.path.join(work, 'runs', f'{after or method}-seed{seed}')
+  root = os.path.join(work, 'runs', sample, f'{after or method}-seed{seed}')
   os.makedirs(root, exist_ok=True)
   before = set(run_results.run_ids(
       run_results.connect(local_layout.local_paths(root).metadata_path),
@@ -114,8 +119,8 @@ def _run(method: str, seed: int, work: str, data_dir: str,
   store = run_results.connect(local_layout.local_paths(root).metadata_path)
   (run_id,) = [r for r in run_results.run_ids(store, configs.PIPELINE_NAME)
                if r not in before]
-  return {'seconds': time.time() - started, 'blessed': done.returncode == 0,
-          'metrics': _evaluate(root, run_id)}
+  return {'sample': sample, 'seconds': time.time() - started,
+          'blessed': done.returncode == 0, 'metrics': _evaluate(root, run_id)}
 
 
 def _cell(values: List[float], intervals: List[List[float]]) -> str:
@@ -136,6 +141,9 @@ def print_table(results: Dict[str, Dict[str, Any]]) -> None:
   """Per output, slice and metric: one column per method."""
   methods = [m for m in METHODS if m in results]
   seeds = {m: sorted(results[m], key=int) for m in methods}
+  samples = {r.get('sample') for m in methods for r in results[m].values()}
+  if len(samples) != 1:
+    raise SystemExit(f'the parts were run on different samples: {samples}')
   print('\nGenerated sample (NOT CelebA), test split. Each cell: mean over '
         'seeds ± their standard deviation in points (CI: the mean half-width '
         "of TFMA's 95% interval).")
@@ -156,6 +164,11 @@ def print_table(results: Dict[str, Dict[str, Any]]) -> None:
         faces = first[output][name]['examples']
         print(f'| {output} | {name} | {faces:.0f} | ' + ' | '.join(cells) +
               ' |')
+  smallest = min(first[output][name]['examples']
+                 for output in features.LABEL_KEYS for name in first[output])
+  if smallest < _MIN_COHORT_FACES:
+    print(f'\nWARNING: the smallest test cohort holds {smallest:.0f} faces, '
+          f'fewer than {_MIN_COHORT_FACES}: use a larger --sample_images.')
   total = sum(r['seconds'] for m in methods for r in results[m].values())
   print(f'\n{sum(len(v) for v in seeds.values())} runs, {total / 60:.0f} '
         'minutes of pipeline runs')
@@ -178,7 +191,7 @@ def main() -> int:
   parser.add_argument('--methods', nargs='+', choices=list(METHODS),
                       default=list(METHODS))
   parser.add_argument('--seeds', nargs='+', type=int, default=[1, 2, 3])
-  parser.add_argument('--sample_images', type=int, default=10_000)
+  parser.add_argument('--sample_images', type=int, default=13_000)
   parser.add_argument('--sample_seed', type=int, default=0)
   parser.add_argument('--json', help='write this part\'s results here')
   parser.add_argument('--merge', nargs='+', metavar='JSON',
@@ -189,7 +202,8 @@ def main() -> int:
     return 0
   if not args.work_dir:
     parser.error('--work_dir is needed to run the study')
-  data_dir = _prepare_data(args.work_dir, args.sample_images,
+  sample = sample_name(args.sample_images, args.sample_seed)
+  data_dir = _prepare_data(args.work_dir, sample, args.sample_images,
                            args.sample_seed)
   results: Dict[str, Dict[str, Any]] = {}
   # A warm start needs its base model's run first.
@@ -202,7 +216,7 @@ def main() -> int:
             flush=True)
     for seed in args.seeds:
       results.setdefault(method, {})[str(seed)] = _run(
-          method, seed, args.work_dir, data_dir, extra)
+          method, seed, args.work_dir, sample, data_dir, extra)
       if args.json:  # after every run, so a stopped study keeps its part
         with open(args.json, 'w', encoding='utf-8') as f:
           json.dump(results, f, indent=1)
