@@ -36,7 +36,6 @@ import tensorflow_model_analysis as tfma
 
 from components import tfma_metrics
 from components.contracts import metric_names
-from components.tfma_metrics import MergeSafeBinaryCrossEntropy
 from models import features
 from models import signatures
 from pipeline import configs
@@ -101,7 +100,7 @@ def _metrics(output: str, thresholds: configs.EvalThresholds,
                         config=json.dumps(
                             {'threshold': metric_names.DECISION_THRESHOLD}),
                         per_slice_thresholds=[overall, cohorts]),
-      tfma.MetricConfig(class_name=MergeSafeBinaryCrossEntropy.__name__,
+      tfma.MetricConfig(class_name=tfma_metrics.MergeSafeBinaryCrossEntropy.__name__,
                         module=tfma_metrics.__name__),
       tfma.MetricConfig(class_name='AUC', config=json.dumps(
           {'num_thresholds': evaluation.auc_num_thresholds})),
