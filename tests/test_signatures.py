@@ -70,6 +70,26 @@ def test_pixel_signatures_compose_to_serving(exported):
                              atol=1e-5)
 
 
+def test_one_image_and_none_score_as_they_do_in_a_batch(exported):
+  """A single image is padded to two inside the signature (a speed measure);
+  what comes out is that image's score alone, as in any other batch."""
+  examples, _, _, loaded = exported
+  jpegs = tf.constant([e[features.IMAGE_KEY][0] for e in examples])
+  serve = loaded.signatures[signatures.SERVING_JPEG]
+  batch = serve(image_bytes=jpegs)
+  for i in range(len(examples)):
+    alone = serve(image_bytes=jpegs[i:i + 1])
+    for label in features.LABEL_KEYS:
+      assert alone[label].shape == (1, 1)
+      np.testing.assert_allclose(alone[label], batch[label][i:i + 1],
+                                 atol=1e-5)
+  pixels = loaded.signatures[signatures.TRANSFORM_JPEG](
+      image_bytes=jpegs[:1])['image_xf']
+  empty = loaded.signatures[signatures.PREDICT_PIXELS](image_xf=pixels[:0])
+  assert empty[network.EMBEDDING_LAYER].shape == (0, 1280)
+  assert empty['Male'].shape == (0, 1)
+
+
 def test_gradients_flow_through_the_loaded_pixel_signature(exported):
   loaded = exported[3]
   pixels = tf.Variable(tf.zeros((1, SIZE, SIZE, 3)))
