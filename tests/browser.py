@@ -25,6 +25,8 @@ window.addEventListener('load', function () {
     broken: broken.map(function (i) { return i.alt; }),
     widths: imgs.map(function (i) { return i.naturalWidth; }),
     tables: document.querySelectorAll('table').length,
+    pageWidth: document.documentElement.scrollWidth,
+    viewWidth: document.documentElement.clientWidth,
     cells: document.querySelectorAll('td[data-value]').length,
     sections: Array.prototype.map.call(document.querySelectorAll('h2'),
                                        function (h) { return h.textContent; })
@@ -76,6 +78,8 @@ class BrowserCheck:
   tables: int
   cells: int
   sections: List[str]
+  pageWidth: int  # what the page needs, at a 1280 px wide window
+  viewWidth: int  # what the window shows; wider pages scroll sideways
   console: List[str]   # console messages the page logged (errors included)
   screenshot: Optional[str]
 
@@ -98,6 +102,7 @@ def open_in_chromium(html_path: str, screenshot: Optional[str] = None,
     proc = subprocess.run(
         _chromium_args(os.path.join(tmp, 'profile-dom')) + [
             '--enable-logging=stderr', '--v=0', '--virtual-time-budget=10000',
+            '--window-size=1280,900',
             '--dump-dom', 'file://' + checked],
         capture_output=True, text=True, timeout=timeout,
         stdin=subprocess.DEVNULL)

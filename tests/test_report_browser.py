@@ -34,6 +34,7 @@ def test_a_comparison_with_explanations_renders_in_chromium(tmp_path):
   assert check.broken == []
   assert all(width > 0 for width in check.widths)
   assert check.tables >= 10 and check.cells > 200
+  assert check.pageWidth <= check.viewWidth, (check.pageWidth, check.viewWidth)
   assert check.sections == list(content_lib.SECTIONS)
   assert check.console == [], check.console
   assert os.path.getsize(check.screenshot) > 10_000

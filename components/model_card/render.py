@@ -192,6 +192,7 @@ body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
        margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
 h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+.table { overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
 th { background: #f3f3f3; white-space: nowrap; }
 table.metrics td:first-child { white-space: nowrap; }
@@ -238,8 +239,10 @@ def _cell(output: str, slice_name: str, metric: str,
 def _html_table(header: List[str], rows: List[str], css: str = '') -> str:
   head = ''.join(f'<th>{_esc(h)}</th>' for h in header)
   table = f'<table class="{css}">' if css else '<table>'
-  return (f'{table}<thead><tr>{head}</tr></thead><tbody>'
-          + ''.join(rows) + '</tbody></table>')
+  # A table with a column per threshold can be wider than the page; it
+  # scrolls in its own box rather than widening the page.
+  return (f'<div class="table">{table}<thead><tr>{head}</tr></thead><tbody>'
+          + ''.join(rows) + '</tbody></table></div>')
 
 
 def page(card: Dict[str, Any], data_note: str = '') -> str:

@@ -25,6 +25,7 @@ body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
 h1 { margin-bottom: 0.2em; }
 h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+.table { overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left;
          overflow-wrap: break-word; }
 th { background: #f3f3f3; white-space: nowrap; }
@@ -101,8 +102,10 @@ def table(t: tables_lib.Table, css: str = '') -> str:
                    for row in t.rows)
   caption = f'<caption>{_esc(t.caption)}</caption>' if t.caption else ''
   klass = f' class="{_esc(css)}"' if css else ''
-  return (f'<table{klass}>{caption}<thead><tr>{head}</tr></thead>'
-          f'<tbody>\n{body}\n</tbody></table>')
+  # A table with a column per threshold or per model can be wider than the
+  # page; it scrolls in its own box rather than widening the page.
+  return (f'<div class="table"><table{klass}>{caption}<thead><tr>{head}</tr>'
+          f'</thead><tbody>\n{body}\n</tbody></table></div>')
 
 
 def _section(title: str, body: List[str]) -> str:
