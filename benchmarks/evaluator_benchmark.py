@@ -95,6 +95,11 @@ def _child(args: argparse.Namespace) -> None:
       'wall_s': round(wall, 1),
       'cpu_s': round(after.ru_utime + after.ru_stime - before.ru_utime -
                      before.ru_stime, 1),
+      # ru_maxrss is in KiB on Linux: the process's peak, and its growth
+      # over what the imports and inputs had taken before Do.
+      'peak_rss_gib': round(after.ru_maxrss / 2**20, 2),
+      'rss_growth_gib': round((after.ru_maxrss - before.ru_maxrss) / 2**20,
+                              2),
       'load_average': round(os.getloadavg()[0], 2), 'blessing': blessed}))
 
 
@@ -121,7 +126,7 @@ def main() -> int:
   aucs = args.auc_num_thresholds or [
       configs.PRESETS[args.preset].evaluation.auc_num_thresholds]
   print(f'{"intervals":>9} {"AUC buckets":>11} {"wall s":>7} {"CPU s":>6} '
-        f'{"load":>5}  blessing')
+        f'{"peak GiB":>8} {"growth":>6} {"load":>5}  blessing')
   for _, intervals, auc in itertools.product(range(args.repeats),
                                              args.intervals, aucs):
     proc = subprocess.run(
@@ -136,7 +141,8 @@ def main() -> int:
       return proc.returncode
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     print(f'{intervals:>9} {auc:>11} {result["wall_s"]:>7.1f} '
-          f'{result["cpu_s"]:>6.1f} {result["load_average"]:>5.2f}  '
+          f'{result["cpu_s"]:>6.1f} {result["peak_rss_gib"]:>8.2f} '
+          f'{result["rss_growth_gib"]:>6.2f} {result["load_average"]:>5.2f}  '
           f'{", ".join(result["blessing"])}')
   return 0
 
