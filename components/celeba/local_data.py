@@ -19,10 +19,11 @@ from models import features
 
 _log = logging.getLogger(__name__)
 
-# Shown beside every number measured on the generated sample (the console
-# summary, the slice report, comparisons).
-GENERATED_NOTE = ('Data: the built-in GENERATED sample (drawn faces in '
-                  "CelebA's layout). These numbers say the pipeline works; "
+# Shown beside every number measured on generated data, the built-in sample
+# or a set of any size from `synth` (the console summary, the slice report,
+# comparisons).
+GENERATED_NOTE = ('Data: GENERATED faces (drawn by components.celeba synth '
+                  "in CelebA's layout). These numbers say the pipeline works; "
                   'they are not CelebA results.')
 
 

@@ -475,7 +475,7 @@ def build(evaluation: er.Evaluation, evaluation_uri: str, *,
           generated: bool = False,
           data_note: str = '') -> Dict[str, Any]:
   """The model card of one run's candidate model, ready for the contract."""
-  data = ('the built-in GENERATED sample (drawn faces in CelebA\'s layout); '
+  data = ('GENERATED faces (drawn in CelebA\'s layout); '
           'these numbers are not CelebA results' if generated else
           'CelebA (aligned faces)')
   overview = (
