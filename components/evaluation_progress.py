@@ -10,7 +10,8 @@ module. It returns TFMA's default extractors with one stage added after the
 models' predictions, which passes every batch on unchanged and logs how many
 examples have been scored and how fast: that scoring began at the first
 batch, then the count at most every `EVERY_SECONDS`, per Beam worker (each
-counts the examples it scored).
+counts the examples it scored). In front of them all it puts the bound on
+batch sizes of `evaluation_batches`, which keeps the scoring's memory small.
 """
 
 import time
@@ -18,23 +19,14 @@ from typing import Any, Dict, Iterator, List, Optional
 
 from absl import logging
 import apache_beam as beam
-import numpy as np
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.extractors import unbatch_extractor
+
+from components import evaluation_batches
 
 STAGE_NAME = 'LogScoringProgress'
 EVERY_SECONDS = 30.0
 _clock = time.monotonic  # a test sets the time
-
-
-def batch_size(extracts: Dict[str, Any]) -> int:
-  """How many examples one (batched) extracts dict holds."""
-  batch = extracts.get(tfma.constants.ARROW_RECORD_BATCH_KEY)
-  if batch is not None:
-    return batch.num_rows
-  inputs = extracts.get(tfma.constants.INPUT_KEY)
-  # Serialized examples: a numpy array of bytes objects once batched.
-  return len(inputs) if isinstance(inputs, (list, np.ndarray)) else 1
 
 
 class _LogProgress(beam.DoFn):
@@ -51,7 +43,7 @@ class _LogProgress(beam.DoFn):
     if self._started is None:
       self._started = self._last_log = now
       logging.info('Evaluator: scoring the test examples')
-    self._count += batch_size(extracts)
+    self._count += evaluation_batches.batch_size(extracts)
     seconds = now - self._started
     if seconds and now - self._last_log >= self._every:
       self._last_log = now
@@ -73,11 +65,13 @@ def custom_extractors(eval_shared_model: Any,
                       eval_config: tfma.EvalConfig,
                       tensor_adapter_config: Any
                       ) -> List[tfma.extractors.Extractor]:
-  """TFMA's default extractors, with the progress stage before unbatching
-  (after the predictions, while the extracts are still batches)."""
+  """TFMA's default extractors, behind the bound on batch sizes, with the
+  progress stage before unbatching (after the predictions, while the
+  extracts are still batches)."""
   extractors = tfma.default_extractors(
       eval_shared_model=eval_shared_model, eval_config=eval_config,
       tensor_adapter_config=tensor_adapter_config)
   names = [e.stage_name for e in extractors]
   at = names.index(unbatch_extractor.UNBATCH_EXTRACTOR_STAGE_NAME)
-  return extractors[:at] + [progress_extractor()] + extractors[at:]
+  return ([evaluation_batches.bound_extractor()] + extractors[:at]
+          + [progress_extractor()] + extractors[at:])

@@ -3,25 +3,12 @@
 import logging
 
 import apache_beam as beam
-import numpy as np
 from apache_beam.testing import util as beam_util
-import pyarrow as pa
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.extractors import unbatch_extractor
 
+from components import evaluation_batches
 from components import evaluation_progress
-
-
-def test_a_batch_counts_its_rows():
-  batch = pa.RecordBatch.from_arrays([pa.array([1, 2, 3])], ['x'])
-  assert evaluation_progress.batch_size(
-      {tfma.constants.ARROW_RECORD_BATCH_KEY: batch}) == 3
-  assert evaluation_progress.batch_size(
-      {tfma.constants.INPUT_KEY: np.array([b'a', b'b', b'c'], dtype=object)}
-  ) == 3
-  assert evaluation_progress.batch_size(
-      {tfma.constants.INPUT_KEY: [b'a', b'b']}) == 2
-  assert evaluation_progress.batch_size({}) == 1
 
 
 def test_batches_pass_unchanged_and_the_count_is_logged(caplog, monkeypatch):
@@ -44,7 +31,7 @@ def test_batches_pass_unchanged_and_the_count_is_logged(caplog, monkeypatch):
                    'Evaluator: 10 test examples scored in 2 s, 4.0 per second']
 
 
-def test_the_stage_runs_while_extracts_are_still_batches():
+def test_batches_are_bounded_first_and_counted_before_unbatching():
   # Without a model TFMA takes predictions from the examples; the stage
   # order around unbatching is the same as with one.
   config = tfma.EvalConfig(model_specs=[tfma.ModelSpec(label_key='label')])
@@ -52,5 +39,5 @@ def test_the_stage_runs_while_extracts_are_still_batches():
       eval_shared_model=None, eval_config=config, tensor_adapter_config=None)]
   default = [e.stage_name for e in tfma.default_extractors(eval_config=config)]
   at = default.index(unbatch_extractor.UNBATCH_EXTRACTOR_STAGE_NAME)
-  assert names == (default[:at] + [evaluation_progress.STAGE_NAME] +
-                   default[at:])
+  assert names == ([evaluation_batches.STAGE_NAME] + default[:at] +
+                   [evaluation_progress.STAGE_NAME] + default[at:])
