@@ -10,6 +10,7 @@ import os
 import tempfile
 from typing import Dict, List, Optional, Sequence
 
+import apache_beam as beam
 import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -20,6 +21,7 @@ from tensorflow_transform.tf_metadata import schema_utils
 from models import features
 from models import input_pipeline
 from models import preprocessing
+from tests import beam_pipelines
 
 
 def random_jpeg(rng: np.random.Generator, width: int = 178,
@@ -74,10 +76,11 @@ def build_transform_output(examples: Sequence[Dict[str, list]],
           input_pipeline.raw_feature_spec(with_labels=True)))
   with tft_beam.Context(temp_dir=os.path.join(output_dir, 'tmp'),
                         force_tf_compat_v1=False):
-    transform_fn = (
-        (list(examples), metadata)
-        | tft_beam.AnalyzeDataset(
-            lambda inputs: preprocessing.preprocessing_fn(
-                inputs, {'image_size': image_size})))
-    _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
+    with beam_pipelines.local() as pipeline:
+      transform_fn = (
+          (pipeline | beam.Create(list(examples), reshuffle=False), metadata)
+          | tft_beam.AnalyzeDataset(
+              lambda inputs: preprocessing.preprocessing_fn(
+                  inputs, {'image_size': image_size})))
+      _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
   return tft.TFTransformOutput(output_dir)

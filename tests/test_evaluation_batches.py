@@ -7,6 +7,7 @@ import pyarrow as pa
 import tensorflow_model_analysis as tfma
 
 from components import evaluation_batches
+from tests import beam_pipelines
 
 _INPUT = tfma.constants.INPUT_KEY
 _ARROW = tfma.constants.ARROW_RECORD_BATCH_KEY
@@ -48,7 +49,7 @@ def test_a_batch_within_the_bound_passes_as_it_is():
 
 
 def test_the_stage_bounds_every_batch_in_a_pipeline():
-  with beam.Pipeline() as p:
+  with beam_pipelines.local() as p:
     sizes = (p | beam.Create([_extracts(3), _extracts(33)], reshuffle=False)
              | evaluation_batches.bound_extractor(max_size=16).ptransform
              | beam.Map(evaluation_batches.batch_size))

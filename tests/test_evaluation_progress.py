@@ -9,6 +9,7 @@ from tensorflow_model_analysis.extractors import unbatch_extractor
 
 from components import evaluation_batches
 from components import evaluation_progress
+from tests import beam_pipelines
 
 
 def test_batches_pass_unchanged_and_the_count_is_logged(caplog, monkeypatch):
@@ -19,7 +20,7 @@ def test_batches_pass_unchanged_and_the_count_is_logged(caplog, monkeypatch):
              {tfma.constants.INPUT_KEY: [b'c'] * 5}]
   # absl's logger, whose level other tests (and TensorFlow) may have raised.
   caplog.set_level(logging.INFO, logger='absl')
-  with beam.Pipeline() as p:
+  with beam_pipelines.local() as p:
     out = (p | beam.Create(batches, reshuffle=False)
            | evaluation_progress.progress_extractor(every_seconds=1.0)
            .ptransform)

@@ -219,10 +219,11 @@ def test_local_overrides_and_beam_args():
   assert config.model.epochs == configs.SAMPLE.model.epochs
   assert not config.explain.enabled
   assert configs.local_beam_args(2) == [
+      '--runner=FnApiRunner',
       '--direct_running_mode=multi_processing', '--direct_num_workers=2',
       f'--setup_file={configs.SETUP_FILE}']
   assert configs.local_beam_args(1, setup_file=None) == [
-      '--direct_num_workers=1']
+      '--runner=FnApiRunner', '--direct_num_workers=1']
   with pytest.raises(ValueError):
     configs.for_run('imagenet')
   with pytest.raises(ValueError):
