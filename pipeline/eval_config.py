@@ -100,8 +100,9 @@ def _metrics(output: str, thresholds: configs.EvalThresholds,
                         config=json.dumps(
                             {'threshold': metric_names.DECISION_THRESHOLD}),
                         per_slice_thresholds=[overall, cohorts]),
-      tfma.MetricConfig(class_name=tfma_metrics.MergeSafeBinaryCrossEntropy.__name__,
-                        module=tfma_metrics.__name__),
+      tfma.MetricConfig(
+          class_name=tfma_metrics.MergeSafeBinaryCrossEntropy.__name__,
+          module=tfma_metrics.__name__),
       tfma.MetricConfig(class_name='AUC', config=json.dumps(
           {'num_thresholds': evaluation.auc_num_thresholds})),
       tfma.MetricConfig(class_name='Precision'),
