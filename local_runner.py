@@ -153,7 +153,7 @@ def _run(args: argparse.Namespace, paths: local_layout.LocalPaths,
           'unfinished output folder(s).', file=out.out)
 
   # pylint: disable=g-import-not-at-top
-  from tfx import v1 as tfx
+  from tfx.orchestration import metadata
   from pipeline import local_execution
   from pipeline import pipeline
   from pipeline import run_summary
@@ -165,7 +165,7 @@ def _run(args: argparse.Namespace, paths: local_layout.LocalPaths,
       serving_dir=paths.serving_dir,
       baseline_dir=baseline_dir,
       metadata_connection_config=(
-          tfx.orchestration.metadata.sqlite_metadata_connection_config(
+          metadata.sqlite_metadata_connection_config(
               paths.metadata_path)),
       beam_pipeline_args=beam_args,
       enable_cache=not args.disable_cache,

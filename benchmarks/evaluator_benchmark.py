@@ -77,7 +77,11 @@ def _child(args: argparse.Namespace) -> None:
     blessing.uri = os.path.join(out, 'blessing')
     started = time.monotonic()
     before = resource.getrusage(resource.RUSAGE_SELF)
-    executor.Executor().Do(
+    # The Beam engine the pipeline's Evaluator runs on.
+    context = executor.Executor.Context(
+        beam_pipeline_args=configs.local_beam_args(1, setup_file=None),
+        tmp_dir=os.path.join(out, 'tmp'))
+    executor.Executor(context).Do(
         {specs.EXAMPLES_KEY: [run_results.to_artifact(
             examples, standard_artifacts.Examples)],
          specs.MODEL_KEY: [run_results.to_artifact(

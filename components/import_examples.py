@@ -31,8 +31,9 @@ import apache_beam as beam
 from google.protobuf import message
 import tensorflow as tf
 from tfx import types
-from tfx import v1 as tfx
 from tfx.components.example_gen import base_example_gen_executor
+from tfx.components.example_gen.import_example_gen import (
+    component as import_example_gen)
 from tfx.components.example_gen import utils
 from tfx.components.example_gen import write_split
 from tfx.components.util import examples_utils
@@ -162,6 +163,6 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     logging.info('ImportExampleGen: copied %d shards', len(tasks))
 
 
-class ImportExampleGen(tfx.components.ImportExampleGen):
+class ImportExampleGen(import_example_gen.ImportExampleGen):
   """TFX's ImportExampleGen, copying shards with the executor above."""
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)

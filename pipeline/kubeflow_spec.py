@@ -37,7 +37,7 @@ from typing import Any, Dict, Mapping, Optional, Sequence
 
 import yaml
 from kfp.pipeline_spec import pipeline_spec_pb2
-from tfx import v1 as tfx
+from tfx.orchestration import pipeline as tfx_pipeline
 
 from google.protobuf import json_format
 
@@ -101,8 +101,9 @@ def resource_spec(cpu: Optional[float] = None,
   return spec
 
 
-def request_resources(dag: tfx.dsl.Pipeline, node_id: str,
-                      spec: Optional[ResourceSpec]) -> tfx.dsl.Pipeline:
+def request_resources(dag: tfx_pipeline.Pipeline, node_id: str,
+                      spec: Optional[ResourceSpec]
+                      ) -> tfx_pipeline.Pipeline:
   """Sets `spec` as the platform config of the node called `node_id`.
 
   Done by the Kubeflow runner on the finished DAG, so create_pipeline stays

@@ -8,15 +8,16 @@ the IR to `run_with_ir` gives the run a name known in advance: the summary,
 the report and the exit status then describe this run and no other.
 """
 
-from tfx import v1 as tfx
 from tfx.dsl.compiler import compiler
 from tfx.dsl.compiler import constants
+from tfx.orchestration import pipeline as tfx_pipeline
+from tfx.orchestration.local import local_dag_runner
 from tfx.orchestration.portable import runtime_parameter_utils
 
 
-def run(dag: tfx.dsl.Pipeline, run_id: str) -> None:
+def run(dag: tfx_pipeline.Pipeline, run_id: str) -> None:
   """Compiles `dag` and runs it locally as run `run_id`."""
   ir = compiler.Compiler().compile(dag)
   runtime_parameter_utils.substitute_runtime_parameter(
       ir, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id})
-  tfx.orchestration.LocalDagRunner().run_with_ir(ir)
+  local_dag_runner.LocalDagRunner().run_with_ir(ir)

@@ -32,7 +32,18 @@ import os
 from typing import List, Optional, Sequence
 
 import tensorflow_data_validation as tfdv
-from tfx import v1 as tfx
+# TFX's classes from their modules, not through `tfx.v1`: that package also
+# imports every Google Cloud extension (4 s here), in every process that
+# builds or runs a step.
+from tfx import components as tfx_components
+from tfx.components.schema_gen.import_schema_gen import (
+    component as import_schema_gen)
+from tfx.dsl.components.base import base_node
+from tfx.orchestration import pipeline as tfx_pipeline
+from tfx.proto import example_gen_pb2
+from tfx.proto import pusher_pb2
+from tfx.proto import trainer_pb2
+from tfx.proto import transform_pb2
 from tfx_bsl.public.proto import slicing_spec_pb2
 
 import schema as schema_package
@@ -99,7 +110,7 @@ def create_pipeline(config: configs.PipelineConfig,
                     metadata_connection_config=None,
                     beam_pipeline_args: Sequence[str] = (),
                     enable_cache: bool = True,
-                    data_note: str = '') -> tfx.dsl.Pipeline:
+                    data_note: str = '') -> tfx_pipeline.Pipeline:
   """Builds the pipeline.
 
   Args:
@@ -120,25 +131,25 @@ def create_pipeline(config: configs.PipelineConfig,
       that the data is the generated sample, so its numbers are not CelebA
       results).
   """
-  split = tfx.proto.Input.Split
+  split = example_gen_pb2.Input.Split
   # TFX's ImportExampleGen with an executor that copies the converter's
   # shards as they are, where TFX's own reshuffles every split through memory
   # and writes one file per split (components/import_examples.py).
   example_gen = import_examples.ImportExampleGen(
       input_base=data_root,
-      input_config=tfx.proto.Input(splits=[
+      input_config=example_gen_pb2.Input(splits=[
           split(name=name, pattern=f'{name}/*.tfrecord.gz')
           for name in features.SPLITS
       ])).with_id(node_ids.EXAMPLE_GEN)
 
-  curated_schema = tfx.components.ImportSchemaGen(
+  curated_schema = import_schema_gen.ImportSchemaGen(
       schema_file=schema_file).with_id(node_ids.CURATED_SCHEMA)
 
   # With the curated schema, TFDV treats `image` (image_domain) as bytes:
   # byte-size statistics only. Without it, the JPEGs count as strings and the
   # top-k/unique-values sketch holds every distinct image, so StatisticsGen's
   # memory grows with the data (0.3 GiB at 3,000 images, 1.1 at 12,000).
-  statistics_gen = tfx.components.StatisticsGen(
+  statistics_gen = tfx_components.StatisticsGen(
       examples=example_gen.outputs['examples'],
       schema=curated_schema.outputs['schema'],
       stats_options=statistics_options()).with_id(node_ids.STATISTICS_GEN)
@@ -148,11 +159,11 @@ def create_pipeline(config: configs.PipelineConfig,
       imbalance_warning_rate=config.imbalance_warning_rate
   ).with_id(node_ids.DATA_REPORT)
 
-  schema_gen = tfx.components.SchemaGen(
+  schema_gen = tfx_components.SchemaGen(
       statistics=statistics_gen.outputs['statistics'],
       infer_feature_shape=True).with_id(node_ids.SCHEMA_GEN)
 
-  example_validator = tfx.components.ExampleValidator(
+  example_validator = tfx_components.ExampleValidator(
       statistics=statistics_gen.outputs['statistics'],
       schema=curated_schema.outputs['schema']
   ).with_id(node_ids.EXAMPLE_VALIDATOR)
@@ -162,7 +173,7 @@ def create_pipeline(config: configs.PipelineConfig,
           node_ids.DATA_GATE)
 
   digest = code_digest()
-  transform = tfx.components.Transform(
+  transform = tfx_components.Transform(
       examples=example_gen.outputs['examples'],
       schema=curated_schema.outputs['schema'],
       preprocessing_fn=PREPROCESSING_FN,
@@ -171,7 +182,7 @@ def create_pipeline(config: configs.PipelineConfig,
       # grow with the data.
       materialize=False,
       disable_statistics=True,
-      splits_config=tfx.proto.SplitsConfig(analyze=[config.train_split]),
+      splits_config=transform_pb2.SplitsConfig(analyze=[config.train_split]),
       custom_config={'image_size': config.model.image_size,
                      'code_digest': digest}).with_id(node_ids.TRANSFORM)
   transform.add_upstream_node(data_gate)
@@ -183,15 +194,15 @@ def create_pipeline(config: configs.PipelineConfig,
     warm_start_model = served_baseline.ServedBaseline(
         model=None, source_dir=baseline_dir or serving_dir
     ).with_id(node_ids.WARM_START_MODEL)
-  trainer = tfx.components.Trainer(
+  trainer = tfx_components.Trainer(
       run_fn=RUN_FN,
       base_model=(warm_start_model.outputs[served_baseline.BASELINE_KEY]
                   if warm_start_model else None),
       examples=example_gen.outputs['examples'],
       transform_graph=transform.outputs['transform_graph'],
       schema=curated_schema.outputs['schema'],
-      train_args=tfx.proto.TrainArgs(splits=[config.train_split]),
-      eval_args=tfx.proto.EvalArgs(splits=[config.eval_split]),
+      train_args=trainer_pb2.TrainArgs(splits=[config.train_split]),
+      eval_args=trainer_pb2.EvalArgs(splits=[config.eval_split]),
       custom_config={model_module.MODEL_CONFIG_KEY:
                      configs.model_custom_config(config),
                      'code_digest': digest}).with_id(node_ids.TRAINER)
@@ -209,11 +220,11 @@ def create_pipeline(config: configs.PipelineConfig,
       module_path=evaluation_progress.__name__,
   ).with_id(node_ids.EVALUATOR)
 
-  pusher = tfx.components.Pusher(
+  pusher = tfx_components.Pusher(
       model=trainer.outputs['model'],
       model_blessing=evaluator.outputs['blessing'],
-      push_destination=tfx.proto.PushDestination(
-          filesystem=tfx.proto.PushDestination.Filesystem(
+      push_destination=pusher_pb2.PushDestination(
+          filesystem=pusher_pb2.PushDestination.Filesystem(
               base_directory=serving_dir))).with_id(node_ids.PUSHER)
 
   explainer = None
@@ -250,14 +261,14 @@ def create_pipeline(config: configs.PipelineConfig,
                               CONTRACTS_DIR, MODELS_DIR)
   ).with_id(node_ids.MODEL_CARD)
 
-  components: List[tfx.types.BaseNode] = [
+  components: List[base_node.BaseNode] = [
       example_gen, statistics_gen, report_data, schema_gen, curated_schema,
       example_validator, data_gate, transform, warm_start_model, trainer,
       baseline,
       evaluator, pusher, explainer, report_node, card,
   ]
   components = [c for c in components if c is not None]
-  return tfx.dsl.Pipeline(
+  return tfx_pipeline.Pipeline(
       pipeline_name=config.name,
       pipeline_root=pipeline_root,
       components=components,

@@ -32,7 +32,6 @@ import math
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-import jsonschema
 import tensorflow as tf
 
 SCHEMA_VERSION = '0.0.2'
@@ -119,6 +118,10 @@ def _undeclared(card: Dict[str, Any], schema: Dict[str, Any]) -> List[str]:
 def problems(card: Dict[str, Any]) -> List[str]:
   """Everything wrong with a card: schema errors (formats such as `date` and
   `uri` included) and keys the schema does not declare. Empty when valid."""
+  # Imported here: jsonschema's format checkers build a grammar on import
+  # (2.4 s here), which every process that imports the pipeline's
+  # definition would pay, where only writing or checking a card needs it.
+  import jsonschema  # pylint: disable=g-import-not-at-top
   schema = load_schema()
   validator_class = jsonschema.validators.validator_for(schema)
   validator_class.check_schema(schema)
