@@ -97,10 +97,10 @@ class ModelConfig:
   image_size: int = 96
   alpha: float = 0.35
   weights: str = 'none'
-  epochs: int = 8
+  epochs: int = 6
   frozen_epochs: int = 1
   batch_size: int = 32
-  learning_rate: float = 4e-3
+  learning_rate: float = 6e-3
   fine_tune_learning_rate: float = 1e-4
   loss: str = 'weighted_bce'
   resample: str = 'none'
