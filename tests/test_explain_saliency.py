@@ -68,30 +68,6 @@ def test_maps_have_the_image_shape_and_are_finite():
   assert raw.shape == pixels.shape and np.isfinite(raw).all()
 
 
-def test_outputs_share_one_forward_pass_per_batch_and_match_alone():
-  """Both outputs' maps from one pass along the path equal each computed
-  on its own, with half the forward passes."""
-  rng = np.random.default_rng(2)
-  pixels = rng.uniform(-1, 1, (12, 12, 3)).astype(np.float32)
-  predict = _linear_predict(rng.normal(0, 0.1, (12, 12, 3)))
-  calls = []
-
-  def counted(x):
-    calls.append(int(x.shape[0]))
-    return predict(x)
-
-  both = saliency.integrated_gradients_of_outputs(
-      counted, pixels, ['Male', 'Young'], steps=48)
-  shared = list(calls)
-  calls.clear()
-  alone = {o: saliency.integrated_gradients(counted, pixels, o, steps=48)
-           for o in ('Male', 'Young')}
-  assert sum(shared) == 48 and sum(calls) == 96
-  for output in ('Male', 'Young'):
-    np.testing.assert_array_equal(both[output], alone[output])
-  np.testing.assert_allclose(both['Male'], -both['Young'], atol=1e-6)
-
-
 def test_signed_maps_add_up_to_the_prediction_change():
   """Completeness: pushes up and down sum to p(image) - p(baseline)."""
   rng = np.random.default_rng(1)

@@ -184,8 +184,8 @@ def cohort_averages(model: served_model.ServedModel, faces: examples_lib.Faces,
         [pixels, np.zeros_like(pixels[:1])]))
     averages.append(overlays.CohortAverage(
         cohort=cohort, count=len(picks), mean_pixels=pixels.mean(axis=0),
-        attributions=saliency_lib.mean_attributions(
-            model.predict_pixels, pixels, model.outputs, steps),
+        attributions={o: saliency_lib.mean_attribution(
+            model.predict_pixels, pixels, o, steps) for o in model.outputs},
         aspect=examples_lib.image_aspect(jpegs[0]),
         mean_probability={o: float(np.mean(predicted[o].numpy()[:-1]))
                           for o in model.outputs},

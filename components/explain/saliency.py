@@ -37,7 +37,6 @@ the image's height x width.
 """
 
 import dataclasses
-import hashlib
 from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
@@ -51,71 +50,34 @@ BASELINE = 'mid-grey (0 in [-1, 1])'
 MAX_BATCH = 32
 
 
-class _PathGradients:
-  """Input gradients of several outputs, one forward pass per batch.
+def call_model_function(predict: PredictFn, output: str):
+  """Adapts a pixels -> {output: [n, 1] probability} function to the
+  `saliency` library's interface: gradients of `output` w.r.t. the input."""
 
-  The library asks for one output's gradients at a time. Integrated
-  Gradients of every output of one image walks the same path, so the
-  library sends the same batches once per output: the first request of a
-  batch runs the network forward once and backward once per output, and the
-  other outputs' requests are answered from that. For the two heads this is
-  a third less work than a forward and a backward pass per output. One
-  instance serves one image (its batches are kept until it is dropped).
-  """
+  def call(x_value_batch, call_model_args=None, expected_keys=None):
+    del call_model_args, expected_keys  # only input gradients are asked for
+    x = tf.convert_to_tensor(np.asarray(x_value_batch), tf.float32)
+    with tf.GradientTape() as tape:
+      tape.watch(x)
+      # Summing over the batch gives per-image gradients: images are
+      # independent at inference (BatchNorm uses its moving statistics).
+      y = tf.reduce_sum(predict(x)[output])
+    return {saliency_core.INPUT_OUTPUT_GRADIENTS: tape.gradient(y, x).numpy()}
 
-  def __init__(self, predict: PredictFn, outputs: Sequence[str]):
-    self._predict = predict
-    self._outputs = list(outputs)
-    self._batches: Dict[bytes, Dict[str, np.ndarray]] = {}
-
-  def _gradients(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
-    key = hashlib.sha1(batch.tobytes() + str(batch.shape).encode()).digest()
-    if key not in self._batches:
-      x = tf.convert_to_tensor(batch, tf.float32)
-      with tf.GradientTape(persistent=True) as tape:
-        tape.watch(x)
-        predicted = self._predict(x)
-        # Summing over the batch gives per-image gradients: images are
-        # independent at inference (BatchNorm uses its moving statistics).
-        sums = {o: tf.reduce_sum(predicted[o]) for o in self._outputs}
-      self._batches[key] = {o: tape.gradient(sums[o], x).numpy()
-                            for o in self._outputs}
-      del tape
-    return self._batches[key]
-
-  def call_model_function(self, output: str):
-    """The `saliency` library's interface: gradients of `output` w.r.t. the
-    input, for a batch of path points."""
-    def call(x_value_batch, call_model_args=None, expected_keys=None):
-      del call_model_args, expected_keys  # only input gradients are asked for
-      batch = np.asarray(x_value_batch, np.float32)
-      return {saliency_core.INPUT_OUTPUT_GRADIENTS:
-              self._gradients(batch)[output]}
-    return call
-
-
-def integrated_gradients_of_outputs(
-    predict: PredictFn, pixels: np.ndarray, outputs: Sequence[str],
-    steps: int, baseline: Optional[np.ndarray] = None
-) -> Dict[str, np.ndarray]:
-  """IG attribution of each output for one image, each the shape of
-  `pixels` (H,W,C)."""
-  pixels = np.asarray(pixels, np.float32)
-  if baseline is None:
-    baseline = np.zeros_like(pixels)
-  path = _PathGradients(predict, outputs)
-  return {output: saliency_core.IntegratedGradients().GetMask(
-      pixels, path.call_model_function(output), x_baseline=baseline,
-      x_steps=steps, batch_size=min(steps, MAX_BATCH)).astype(np.float32)
-          for output in outputs}
+  return call
 
 
 def integrated_gradients(predict: PredictFn, pixels: np.ndarray, output: str,
                          steps: int,
                          baseline: Optional[np.ndarray] = None) -> np.ndarray:
   """IG attribution of one output for one image, shape of `pixels` (H,W,C)."""
-  return integrated_gradients_of_outputs(predict, pixels, [output], steps,
-                                         baseline)[output]
+  pixels = np.asarray(pixels, np.float32)
+  if baseline is None:
+    baseline = np.zeros_like(pixels)
+  return saliency_core.IntegratedGradients().GetMask(
+      pixels, call_model_function(predict, output),
+      x_baseline=baseline, x_steps=steps,
+      batch_size=min(steps, MAX_BATCH)).astype(np.float32)
 
 
 @dataclasses.dataclass
@@ -148,21 +110,19 @@ def explain_pixels(predict: PredictFn, pixels: np.ndarray,
   pixels = np.asarray(pixels, np.float32)
   baseline = np.zeros_like(pixels)
   both = predict(tf.constant(np.stack([pixels, baseline])))
-  attributions = integrated_gradients_of_outputs(predict, pixels, outputs,
-                                                steps, baseline)
   result = {}
   for output in outputs:
     probability, base = (float(v) for v in np.ravel(both[output].numpy()))
-    attribution = attributions[output].sum(axis=-1)
+    attribution = integrated_gradients(predict, pixels, output, steps,
+                                       baseline).sum(axis=-1)
     gap = abs(float(attribution.sum()) - (probability - base))
     result[output] = OutputSaliency(attribution, probability, base, gap)
   return ImageSaliency(pixels=pixels, outputs=result)
 
 
-def mean_attributions(predict: PredictFn, pixels: np.ndarray,
-                      outputs: Sequence[str],
-                      steps: int) -> Dict[str, np.ndarray]:
-  """The average [H, W] IG map of each output over a batch of images.
+def mean_attribution(predict: PredictFn, pixels: np.ndarray, output: str,
+                     steps: int) -> np.ndarray:
+  """The average [H, W] IG map of one output over a batch of images.
 
   Single maps of a small network trained from scratch are speckled; faces
   are aligned (CelebA's and the generated sample's), so averaging over a
@@ -170,10 +130,9 @@ def mean_attributions(predict: PredictFn, pixels: np.ndarray,
   model reads for all of them (for gender, typically chin and neck towards
   Male, hair towards Female).
   """
-  maps = [integrated_gradients_of_outputs(predict, p, outputs, steps)
+  maps = [integrated_gradients(predict, p, output, steps).sum(axis=-1)
           for p in np.asarray(pixels, np.float32)]
-  return {output: np.mean([m[output].sum(axis=-1) for m in maps],
-                          axis=0).astype(np.float32) for output in outputs}
+  return np.mean(maps, axis=0).astype(np.float32)
 
 
 def choose_images(cohorts: Sequence[str], wrong: np.ndarray,
