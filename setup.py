@@ -46,8 +46,13 @@ INSTALL_REQUIRES = [
 ]
 
 TEST_REQUIRES = [
-    'pytest>=8',
+    # pytest-xdist 3.8 groups tests by rewriting item._nodeid, which pytest
+    # 9.2 no longer reads: under 9.2 every group would be split up.
+    'pytest>=8,<9.2',
     'pytest-timeout>=2.2',
+    # The suite runs on every core (pytest.ini); pipeline runs that tests
+    # share stay on one worker (tests/conftest.py).
+    'pytest-xdist>=3.5',
     # Process-tree CPU and memory in the Beam-workers test and benchmarks.
     'psutil>=5.9',
     # Writes TFDS-prepared celeb_a folders with TFDS's own builder, so the

@@ -1,4 +1,13 @@
-"""Shared fixtures: one default pipeline run serves every test that reads it."""
+"""Shared fixtures, and how the suite is spread over pytest-xdist workers.
+
+One default pipeline run serves every test that reads it. The suite runs on
+every core (`-n auto` in pytest.ini) with `--dist loadgroup`: a group of
+tests runs on one worker, so a fixture it shares is built once. Each test
+module is a group, except that every test using the default run (directly
+or through a fixture) joins the `default_run` group wherever it lives.
+Groups are handed out in collection order, so the long pipeline runs are
+put first: each worker starts one, and the short tests fill in behind.
+"""
 
 import os
 
@@ -8,6 +17,47 @@ import models  # pylint: disable=unused-import
 import pytest
 
 from tests import pipeline_runs
+
+DEFAULT_RUN_GROUP = 'default_run'
+# The longest groups, longest first (see `pytest --durations`): the Kubeflow
+# packages' task-by-task execution, then the default run and its readers.
+_FIRST = ('tests.test_kfp_e2e', DEFAULT_RUN_GROUP)
+
+
+def _group(item: pytest.Item) -> str:
+  marker = item.get_closest_marker('xdist_group')
+  if marker is not None:
+    return marker.args[0] if marker.args else marker.kwargs['name']
+  if 'default_run' in item.fixturenames:
+    return DEFAULT_RUN_GROUP
+  return item.module.__name__
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+  del config
+  for item in items:
+    if item.get_closest_marker('xdist_group') is None:
+      item.add_marker(pytest.mark.xdist_group(_group(item)))
+
+  def rank(item: pytest.Item) -> int:
+    group = _group(item)
+    if group in _FIRST:
+      return _FIRST.index(group)
+    return len(_FIRST) + (0 if item.get_closest_marker('e2e') else 1)
+
+  items.sort(key=rank)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+  """Refuses to run with the groups split up (each would rebuild what its
+  tests share): pytest-xdist marks a grouped test by its node id, which
+  some pytest versions no longer read back."""
+  if session.config.getvalue('loadgroup') and session.items and (
+      '@' not in session.items[0].nodeid):
+    raise pytest.UsageError(
+        'pytest-xdist did not group the tests (--dist loadgroup); install '
+        'the versions in constraints.txt')
 
 
 @pytest.fixture(scope='session')

@@ -5,12 +5,16 @@ so the tests exercise the real command line, the real LocalDagRunner, Beam and
 MLMD, and leave nothing in the checkout.
 """
 
+import contextlib
 import dataclasses
 import os
 import subprocess
 import sys
+import threading
 import time
-from typing import List, Optional, Sequence
+from typing import Callable, Iterator, List, Optional, Sequence
+
+import psutil
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -71,24 +75,59 @@ def _command(output_root: str, extra_args: Sequence[str]) -> List[str]:
 _ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
 
 
+# Called with the run's process every SAMPLE_SECONDS while it runs.
+Sampler = Callable[[psutil.Process], None]
+SAMPLE_SECONDS = 0.2
+
+
+@contextlib.contextmanager
+def _sampling(pid: int, sample: Optional[Sampler]) -> Iterator[None]:
+  """Calls `sample` on process `pid` from a thread until the block ends."""
+  if sample is None:
+    yield
+    return
+  done = threading.Event()
+  process = psutil.Process(pid)
+
+  def loop():
+    while not done.wait(SAMPLE_SECONDS):
+      sample(process)
+
+  thread = threading.Thread(target=loop, daemon=True)
+  thread.start()
+  try:
+    yield
+  finally:
+    done.set()
+    thread.join()
+
+
 def run_local(output_root: str, extra_args: Sequence[str] = (),
-              timeout: int = 1800) -> Run:
+              timeout: int = 1800, sample: Optional[Sampler] = None) -> Run:
   """`python local_runner.py --output_root OUT ...` on the e2e sample."""
   started = time.monotonic()
   before = _run_ids(output_root)
-  proc = subprocess.run(_command(output_root, extra_args), cwd=REPO,
-                        env=_ENV, capture_output=True, text=True,
-                        timeout=timeout, stdin=subprocess.DEVNULL)
+  proc = subprocess.Popen(_command(output_root, extra_args), cwd=REPO,
+                          env=_ENV, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True,
+                          stdin=subprocess.DEVNULL)
+  with _sampling(proc.pid, sample):
+    try:
+      stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+      proc.kill()
+      raise
   seconds = time.monotonic() - started
   new = [r for r in _run_ids(output_root) if r not in before]
   return Run(output_root=output_root, returncode=proc.returncode,
-             stdout=proc.stdout, stderr=proc.stderr, seconds=seconds,
+             stdout=stdout, stderr=stderr, seconds=seconds,
              run_id=new[-1] if new else None)
 
 
 def run_local_interrupted(output_root: str, extra_args: Sequence[str],
                           node_id: str, signum: int,
-                          timeout: int = 1800) -> Run:
+                          timeout: int = 1800,
+                          sample: Optional[Sampler] = None) -> Run:
   """Starts the same command as run_local, sends `signum` once the console
   says `node_id` started, and returns what the runner made of it."""
   started = time.monotonic()
@@ -98,13 +137,14 @@ def run_local_interrupted(output_root: str, extra_args: Sequence[str],
                           stderr=subprocess.PIPE, text=True,
                           stdin=subprocess.DEVNULL)
   seen = []
-  for line in proc.stdout:
-    seen.append(line)
-    if line.rstrip().endswith(f' {node_id} ...'):
-      time.sleep(2)  # inside the component, not at its first line
-      proc.send_signal(signum)
-      break
-  rest, stderr = proc.communicate(timeout=timeout)
+  with _sampling(proc.pid, sample):
+    for line in proc.stdout:
+      seen.append(line)
+      if line.rstrip().endswith(f' {node_id} ...'):
+        time.sleep(2)  # inside the component, not at its first line
+        proc.send_signal(signum)
+        break
+    rest, stderr = proc.communicate(timeout=timeout)
   new = [r for r in _run_ids(output_root) if r not in before]
   return Run(output_root=output_root, returncode=proc.returncode,
              stdout=''.join(seen) + rest, stderr=stderr,

@@ -1,16 +1,15 @@
 """End-to-end: `python local_runner.py` on a tiny generated sample.
 
 One default run (the `default_run` fixture) is read by most tests; the others
-make their own runs: reruns that must be fully cached or not run at all, a
-run stopped by SIGTERM and resumed with a model too weak to be blessed, and
-data that must stop the run at ExampleValidator.
+make their own runs: reruns that must be fully cached or not run at all,
+and data that must stop the run at ExampleValidator (the run stopped by
+SIGTERM and resumed is tests/test_weak_run_e2e.py).
 """
 
 import glob
 import json
 import os
 import shutil
-import signal
 
 import numpy as np
 import pytest
@@ -275,36 +274,3 @@ def test_an_unchanged_rerun_stops_before_tfx_with_the_same_summary(
   assert 'Verdict: BLESSED' in last.stdout
   assert 'Pushed to: ' in last.stdout
   print(f'up-to-date rerun took {last.seconds:.1f} s')
-
-
-def test_an_interrupted_run_resumes_and_a_weak_model_is_not_pushed(
-    tmp_path):
-  """SIGTERM in the Trainer stops the run with its own summary; the same
-  command resumes from the cache. Two training steps cannot meet the
-  sample's real floors."""
-  flags = ['--epochs', '1', '--steps_per_epoch', '2', '--no_explain']
-  stopped = pipeline_runs.run_local_interrupted(
-      str(tmp_path), flags, node_ids.TRAINER, signal.SIGTERM)
-  assert stopped.returncode == exit_codes.INTERRUPTED, stopped.stderr
-  assert 'Interrupted (terminated (SIGTERM)) during Trainer' in stopped.stderr
-  assert 'Run the same command again to resume' in stopped.stderr
-  assert 'Traceback' not in stopped.stderr
-  run = pipeline_runs.run_local(str(tmp_path), flags).check(
-      exit_codes.NOT_BLESSED)
-  assert 'Closed 1 execution(s) a stopped run left running' in run.stdout
-  assert f'Run {run.run_id}:' in run.stdout  # this process's run
-  result = _run_of(run)
-  for node_id in (node_ids.EXAMPLE_GEN, node_ids.STATISTICS_GEN,
-                  node_ids.TRANSFORM):
-    assert result.nodes[node_id].state == 'CACHED', node_id
-  assert result.nodes[node_ids.TRAINER].state == 'COMPLETE'
-  assert node_ids.EXPLAINER not in result.nodes  # --no_explain
-  assert result.nodes[node_ids.EVALUATOR].state == 'COMPLETE'
-  pushed = result.nodes[node_ids.PUSHER].outputs['pushed_model'][0]
-  assert pushed.custom_properties['pushed'].int_value == 0
-  assert not glob.glob(os.path.join(run.serving_dir, '*', 'saved_model.pb'))
-  assert 'Verdict: NOT BLESSED' in run.stdout
-  assert 'Not pushed' in run.stdout
-  evaluation = _evaluation(run)
-  assert evaluation.validation_ok is False
-  assert evaluation.failures

@@ -13,9 +13,10 @@ tables, report.json) and compared with what TFMA wrote, read independently
 through components.contracts.evaluation.
 """
 
-import os
-
+import contextlib
+import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from components.baseline import served
 from components import data_report
 from components.contracts import evaluation as er
 from components.report import component
+from components.report import __main__ as report_cli
 from components.report import content as content_lib
 from tests import browser
 from tests import report_reading
@@ -54,8 +56,9 @@ def bce_run(default_run, e2e_data_root, tmp_path_factory
   os.makedirs(root / 'pipeline_root')
   shutil.copy(default_run.metadata_path, root / 'pipeline_root')
   shutil.copytree(default_run.serving_dir, root / 'serving_model')
+  # The default run's explanation serves the explainer's tests.
   return pipeline_runs.run_local(
-      str(root), ['--loss', 'bce', '--warm_start',
+      str(root), ['--loss', 'bce', '--warm_start', '--no_explain',
                   '--data_dir', e2e_data_root]).check()
 
 
@@ -362,16 +365,28 @@ def test_the_warm_start_began_at_the_served_model(default_run, bce_run):
 # ------------------------------------------------------- A vs B, two runs
 
 
-def _run_compare(args, cwd=pipeline_runs.REPO):
-  return subprocess.run(
-      [sys.executable, '-m', 'components.report', 'compare', *args],
-      cwd=cwd, capture_output=True, text=True, timeout=600,
-      stdin=subprocess.DEVNULL,
-      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+def _run_compare(args, in_process=True):
+  """`python -m components.report compare ARGS`: its exit status and output.
+
+  In this process unless asked (`components.report.__main__.main`, which the
+  command runs): the command line itself is run once as a program, in
+  test_compare_explains_a_bad_reference_and_refuses_itself.
+  """
+  if not in_process:
+    return subprocess.run(
+        [sys.executable, '-m', 'components.report', 'compare', *args],
+        cwd=pipeline_runs.REPO, capture_output=True, text=True, timeout=600,
+        stdin=subprocess.DEVNULL,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+  out, err = io.StringIO(), io.StringIO()
+  with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    status = report_cli.main(['compare', *args])
+  return subprocess.CompletedProcess(args, status, out.getvalue(),
+                                     err.getvalue())
 
 
-def _compare(args, cwd=pipeline_runs.REPO):
-  proc = _run_compare(args, cwd)
+def _compare(args):
+  proc = _run_compare(args)
   assert proc.returncode == 0, proc.stderr[-4000:]
   return proc
 
@@ -414,7 +429,8 @@ def test_compare_two_real_runs(default_run, bce_run, tmp_path):
 
 
 def test_compare_explains_a_bad_reference_and_refuses_itself(bce_run):
-  proc = _run_compare(['-9', '-1', '--metadata', bce_run.metadata_path])
+  proc = _run_compare(['-9', '-1', '--metadata', bce_run.metadata_path],
+                      in_process=False)
   assert proc.returncode == 2
   assert 'error: run -9: the store has only' in proc.stderr
   same = _run_compare(['-1', '-1', '--metadata', bce_run.metadata_path])
