@@ -53,7 +53,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
   """Refuses to run with the groups split up (each would rebuild what its
   tests share): pytest-xdist marks a grouped test by its node id, which
   some pytest versions no longer read back."""
-  if session.config.getvalue('loadgroup') and session.items and (
+  if getattr(session.config.option, 'loadgroup', False) and session.items and (
       '@' not in session.items[0].nodeid):
     raise pytest.UsageError(
         'pytest-xdist did not group the tests (--dist loadgroup); install '

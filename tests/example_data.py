@@ -5,8 +5,10 @@ tests a Transform graph in a second, built by tf.Transform itself over a few
 examples, so what they test is the real graph.
 """
 
+import atexit
+import functools
 import os
-
+import shutil
 import tempfile
 from typing import Dict, List, Optional, Sequence
 
@@ -84,3 +86,14 @@ def build_transform_output(examples: Sequence[Dict[str, list]],
                   inputs, {'image_size': image_size})))
       _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
   return tft.TFTransformOutput(output_dir)
+
+
+@functools.lru_cache(maxsize=None)
+def shared_transform_output(image_size: int) -> tft.TFTransformOutput:
+  """One Transform graph per image size for this test process, for tests
+  that use its pixels and labels but not its label counts (building one
+  takes seconds, mostly Beam's own set-up)."""
+  output_dir = tempfile.mkdtemp(prefix=f'shared-tft-{image_size}-')
+  atexit.register(shutil.rmtree, output_dir, ignore_errors=True)
+  return build_transform_output(raw_examples(4, seed=0), image_size,
+                                output_dir)

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests import celeba_files
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,6 +26,7 @@ def test_help_lists_both_commands():
   assert '--skip_bad' in _run('convert', '--help').stdout
 
 
+@pytest.mark.e2e  # runs a whole program
 def test_synth_then_convert_then_a_bad_header(tmp_path):
   celeba, out = tmp_path / 'celeba', tmp_path / 'out'
   done = _run('synth', '--output_dir', celeba, '--num_images', 25, '--seed', 2)

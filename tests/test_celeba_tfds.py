@@ -317,6 +317,7 @@ def test_skip_bad_sets_bad_records_aside(damaged, both, tmp_path):
       f'({train[1].name}:1)')
 
 
+@pytest.mark.e2e  # runs a whole program
 def test_cli_reports_bad_tfds_input_with_exit_status_2(damaged, tmp_path):
   shard = tfds_celeba.shards(damaged, 'validation')[1]
   tfds_celeba.edit_record(

@@ -193,8 +193,7 @@ def tiny(tmp_path_factory):
   """(exported model dir, test jpegs, male, young); trains in seconds."""
   tf_keras.utils.set_random_seed(3)
   tmp = tmp_path_factory.mktemp('tiny')
-  output = example_data.build_transform_output(
-      example_data.raw_examples(4, seed=1), SIZE, str(tmp / 'tft'))
+  output = example_data.shared_transform_output(SIZE)
   layer = output.transform_features_layer()
   jpegs, male, young = _photos(600, seed=0)
   pixels = layer({features.IMAGE_KEY: tf.reshape(tf.constant(jpegs), [-1, 1])})[

@@ -17,7 +17,7 @@ def data(tmp_path_factory):
   examples = example_data.raw_examples(10, seed=3)
   path = example_data.write_gzip_tfrecord(str(tmp / 'train' / 'data.gz'),
                                         examples)
-  output = example_data.build_transform_output(examples, SIZE, str(tmp / 'tft'))
+  output = example_data.shared_transform_output(SIZE)
   return examples, path, output
 
 

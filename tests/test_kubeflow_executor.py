@@ -88,6 +88,7 @@ def _launch(spec: Dict[str, object], task_name: str, root: str,
                           text=True, stdin=subprocess.DEVNULL)
 
 
+@pytest.mark.e2e  # runs a whole program
 def test_compiled_steps_run_through_the_tfx_container_entrypoint(
     spec, tmp_path):
   # The curated schema step (ImportSchemaGen), which must succeed.

@@ -17,23 +17,35 @@ from models import network
 from models import run_record
 from models import signatures
 from tests import example_data
+from tests import tiny_model
 from pipeline import configs
 
 SIZE = 32
 
 
-def _fn_args(tmp_path, hp, n=24):
-  examples = example_data.raw_examples(n, seed=9)
+N = 24
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+  """Train and eval files of N examples, and the Transform graph of train."""
+  tmp = tmp_path_factory.mktemp('model_data')
+  examples = example_data.raw_examples(N, seed=9)
   train = example_data.write_gzip_tfrecord(
-      str(tmp_path / 'data' / 'train' / 'part.gz'), examples[: n * 2 // 3])
+      str(tmp / 'train' / 'part.gz'), examples[: N * 2 // 3])
   evaluation = example_data.write_gzip_tfrecord(
-      str(tmp_path / 'data' / 'eval' / 'part.gz'), examples[n * 2 // 3:])
+      str(tmp / 'eval' / 'part.gz'), examples[N * 2 // 3:])
   # Like the pipeline, Transform analyzes the train split only.
-  example_data.build_transform_output(examples[: n * 2 // 3], SIZE,
-                                    str(tmp_path / 'tft'))
+  example_data.build_transform_output(examples[: N * 2 // 3], SIZE,
+                                      str(tmp / 'tft'))
+  return train, evaluation, str(tmp / 'tft')
+
+
+def _fn_args(tmp_path, data, hp):
+  train, evaluation, transform_output = data
   return fn_args_utils.FnArgs(
       train_files=[train], eval_files=[evaluation],
-      transform_output=str(tmp_path / 'tft'),
+      transform_output=transform_output,
       serving_model_dir=str(tmp_path / 'serving'),
       model_run_dir=str(tmp_path / 'run'),
       custom_config={model_module.MODEL_CONFIG_KEY: hp})
@@ -46,11 +58,17 @@ def _hp(**overrides):
           **overrides))
 
 
-def test_run_fn_trains_exports_and_records_the_weights(tmp_path):
+def test_run_fn_trains_exports_and_records_the_weights(tmp_path, data,
+                                                       monkeypatch):
   """The default loss is exercised by every pipeline run; this one trains
-  with the per-example path (cohort weights on an oversampled stream)."""
-  args = _fn_args(tmp_path, _hp(loss='cohort_weighted_bce',
-                                resample='oversample', steps_per_epoch=2))
+  with the per-example path (cohort weights on an oversampled stream). The
+  network is a small one with MobileNetV2's interface: what is asserted is
+  the Trainer's, not the backbone's (tests/test_network.py)."""
+  monkeypatch.setattr(network, 'build_network',
+                      lambda **kwargs: tiny_model.network(seed=0))
+  args = _fn_args(tmp_path, data, _hp(loss='cohort_weighted_bce',
+                                      resample='oversample',
+                                      steps_per_epoch=2))
   model_module.run_fn(args)
   loaded = tf.saved_model.load(args.serving_model_dir)
   assert signatures.SERVING_DEFAULT in loaded.signatures
@@ -70,7 +88,7 @@ def test_run_fn_trains_exports_and_records_the_weights(tmp_path):
                                        'events.out.tfevents.*'))
 
 
-def test_pretrained_weights_train_in_two_phases(tmp_path, monkeypatch):
+def test_pretrained_weights_train_in_two_phases(tmp_path, data, monkeypatch):
   backbone = tf_keras.applications.MobileNetV2(
       input_shape=(SIZE, SIZE, 3), alpha=0.35, include_top=False, weights=None)
   weights = str(tmp_path / 'backbone.h5')
@@ -86,7 +104,7 @@ def test_pretrained_weights_train_in_two_phases(tmp_path, monkeypatch):
                  kwargs.get('initial_epoch', 0), kwargs.get('epochs')))
 
   monkeypatch.setattr(tf_keras.Model, 'fit', recording_fit)
-  args = _fn_args(tmp_path, {})
+  args = _fn_args(tmp_path, data, {})
   hp = _hp(weights=weights, frozen_epochs=2, epochs=3, learning_rate=1e-2,
            fine_tune_learning_rate=1e-4)
   output = tft.TFTransformOutput(args.transform_output)
@@ -97,12 +115,12 @@ def test_pretrained_weights_train_in_two_phases(tmp_path, monkeypatch):
                   (True, pytest.approx(1e-4), 2, 5)]
 
 
-def test_from_scratch_trains_in_one_phase(tmp_path, monkeypatch):
+def test_from_scratch_trains_in_one_phase(tmp_path, data, monkeypatch):
   fits = []
   monkeypatch.setattr(
       tf_keras.Model, 'fit',
       lambda self, *a, **k: fits.append(network.backbone_of(self).trainable))
-  args = _fn_args(tmp_path, {})
+  args = _fn_args(tmp_path, data, {})
   output = tft.TFTransformOutput(args.transform_output)
   model_module.train(_hp(weights='none', frozen_epochs=2), args.train_files,
                      args.eval_files, output,

@@ -8,6 +8,8 @@ test skips, except in CI (CI=true), where its absence is a failure.
 
 import os
 
+import pytest
+
 from components.contracts import model_card as card_contract
 from components.model_card import render
 from tests import browser
@@ -16,6 +18,9 @@ from tests import test_model_card
 
 ARTIFACTS_DIR = os.path.join(pipeline_runs.REPO, 'test-artifacts')
 
+
+# In a real browser: end to end, like the pipeline runs.
+pytestmark = pytest.mark.e2e
 
 def test_the_model_card_renders_in_chromium(tmp_path):
   browser.require_chromium()

@@ -84,6 +84,7 @@ def _read_csv(text: str) -> List[Dict[str, str]]:
   return list(csv.DictReader(io.StringIO(text)))
 
 
+@pytest.mark.e2e  # runs a whole program
 def test_probabilities_equal_what_saved_model_cli_prints(
     serving, photos, tmp_path):
   newest = serving / '1700000001'
@@ -115,6 +116,7 @@ def test_probabilities_equal_what_saved_model_cli_prints(
   assert f'predicted {len(files)} of {len(files)} files' in proc.stderr
 
 
+@pytest.mark.e2e  # runs a whole program
 def test_saved_model_cli_show_lists_the_signature_predict_uses(serving):
   shown = _saved_model_cli('show', '--dir', str(serving / '1700000001'),
                            '--tag_set', 'serve', '--signature_def',

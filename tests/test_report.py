@@ -89,10 +89,29 @@ def _reports(explanation=None):
   return {'single': single, 'baseline': baseline, 'compare': compared}
 
 
+@pytest.fixture(scope='module')
+def written(tmp_path_factory):
+  """kind -> the folder `writer.write` wrote `_reports()[kind]` to; once per
+  kind for every test reading it (the plots take seconds)."""
+  root = tmp_path_factory.mktemp('reports')
+  return {kind: (writer.write(report, str(root / kind)), str(root / kind))
+          for kind, report in _reports().items()}
+
+
+@pytest.fixture(scope='module')
+def pages(written):
+  """kind -> the report's HTML, as written."""
+  pages = {}
+  for kind, (files, _) in written.items():
+    with open(files.html) as f:
+      pages[kind] = f.read()
+  return pages
+
+
 @pytest.mark.parametrize('kind', ['single', 'baseline', 'compare'])
-def test_every_section_is_present(kind, tmp_path):
+def test_every_section_is_present(kind, written):
   report = _reports()[kind]
-  files = writer.write(report, str(tmp_path))
+  files, folder = written[kind]
   with open(files.html) as f:
     parsed = report_reading.parse_html(f.read())
   with open(files.markdown) as f:
@@ -100,13 +119,13 @@ def test_every_section_is_present(kind, tmp_path):
   assert parsed.headings == list(content_lib.SECTIONS)
   assert report_reading.markdown_headings(markdown) == list(
       content_lib.SECTIONS)
-  assert report_reading.load_json(str(tmp_path))['kind'] == report.kind
+  assert report_reading.load_json(folder)['kind'] == report.kind
 
 
 @pytest.mark.parametrize('kind', ['single', 'baseline', 'compare'])
-def test_html_numbers_read_back_exactly(kind):
+def test_html_numbers_read_back_exactly(kind, pages):
   report = _reports()[kind]
-  parsed = report_reading.parse_html(render_html.render(report))
+  parsed = report_reading.parse_html(pages[kind])
   checked = 0
   for model in report.models:
     for key in content_lib.ALL_SLICES:
@@ -138,9 +157,10 @@ def test_html_numbers_read_back_exactly(kind):
   assert checked == len(report.models) * 9 * 2 * len(content_lib.METRICS)
 
 
-def test_baseline_changes_are_tfmas_diffs_and_compare_changes_differences():
+def test_baseline_changes_are_tfmas_diffs_and_compare_changes_differences(
+    pages):
   reports = _reports()
-  parsed = report_reading.parse_html(render_html.render(reports['baseline']))
+  parsed = report_reading.parse_html(pages['baseline'])
   candidate = reports['baseline'].subject
   for key in content_lib.ALL_SLICES:
     for output in features.LABEL_KEYS:
@@ -183,7 +203,7 @@ def test_markdown_accuracy_table_matches_the_metrics():
     assert '[' in text_a  # every accuracy of the fake data has an interval
 
 
-def test_worst_cohort_is_named_and_marked():
+def test_worst_cohort_is_named_and_marked(pages):
   report = _reports()['single']
   model = report.subject
   markdown = render_markdown.render(report)
@@ -193,13 +213,13 @@ def test_worst_cohort_is_named_and_marked():
     assert model.worst_cohort(output) == worst
     assert f'{output}, candidate: worst cohort {er.slice_name(worst)}' in \
         markdown
-  parsed = report_reading.parse_html(render_html.render(report))
-  assert 'class="worst num"' in render_html.render(report)
+  parsed = report_reading.parse_html(pages['single'])
+  assert 'class="worst num"' in pages['single']
   assert parsed.numbers
 
 
-def test_page_is_self_contained():
-  page = render_html.render(_reports()['compare'])
+def test_page_is_self_contained(pages):
+  page = pages['compare']
   parsed = report_reading.parse_html(page)
   assert parsed.scripts == 0
   assert parsed.images
@@ -311,10 +331,10 @@ def test_report_file_names_are_stable():
 # --------------------------------------- intervals, thresholds and fixes
 
 
-def test_sweeps_and_gaps_read_back_from_html_and_json():
+def test_sweeps_and_gaps_read_back_from_html_and_json(pages):
   report = _reports()['single']
   model = report.subject
-  parsed = report_reading.parse_html(render_html.render(report))
+  parsed = report_reading.parse_html(pages['single'])
   data = json.loads(__import__('components.report.report_json',
                                fromlist=['render']).render(report))
   (record,) = data['models']
@@ -356,10 +376,10 @@ def test_sweeps_and_gaps_read_back_from_html_and_json():
   assert data['interval_legend'].startswith('In brackets: the 95% interval')
 
 
-def test_slices_with_one_true_class_show_no_meaningless_numbers():
+def test_slices_with_one_true_class_show_no_meaningless_numbers(pages):
   """Male precision on the Female faces is 0% by construction: a dash."""
   report = _reports()['single']
-  parsed = report_reading.parse_html(render_html.render(report))
+  parsed = report_reading.parse_html(pages['single'])
   female = er.slice_name(((features.MALE_KEY, 0),))
   for metric in (metric_names.PRECISION, metric_names.AUC,
                  metric_names.FALSE_DISCOVERY_RATE,
@@ -382,8 +402,8 @@ def test_confusion_matrices_are_split_by_the_other_attribute():
                        'Young': {'Female', 'Male'}}
 
 
-def test_headers_never_break_mid_word_and_paths_may():
-  page = render_html.render(_reports()['compare'])
+def test_headers_never_break_mid_word_and_paths_may(pages):
+  page = pages['compare']
   assert 'overflow-wrap: anywhere' not in page
   assert 'th { background: #f3f3f3; white-space: nowrap; }' in page
   assert '<td class="path">/models/A</td>' in page

@@ -9,6 +9,8 @@ where .ci/run installs it and its absence is a failure.
 
 import os
 
+import pytest
+
 from components.report import content as content_lib
 from components.contracts import explanation as explanation_lib
 from tests import browser
@@ -19,6 +21,9 @@ from tests import test_report
 
 ARTIFACTS_DIR = os.path.join(pipeline_runs.REPO, 'test-artifacts')
 
+
+# In a real browser: end to end, like the pipeline runs.
+pytestmark = pytest.mark.e2e
 
 def test_a_comparison_with_explanations_renders_in_chromium(tmp_path):
   browser.require_chromium()

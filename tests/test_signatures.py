@@ -16,7 +16,7 @@ SIZE = 32
 def exported(tmp_path_factory):
   tmp = tmp_path_factory.mktemp('export')
   examples = example_data.raw_examples(4, seed=5)
-  output = example_data.build_transform_output(examples, SIZE, str(tmp / 'tft'))
+  output = example_data.shared_transform_output(SIZE)
   model = network.build_network(SIZE, alpha=0.35)
   export_dir = str(tmp / 'model')
   signatures.export(model, output.transform_features_layer(), SIZE, export_dir)
