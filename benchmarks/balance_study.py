@@ -25,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import pipeline_benchmark  # pylint: disable=g-bad-import-order
 
+from components.celeba import synth
 from components.contracts import evaluation as er
 from components.contracts import local_layout
 from components.contracts import metric_names
@@ -58,6 +59,18 @@ METRICS = (metric_names.ACCURACY, metric_names.FALSE_POSITIVE_RATE,
 
 def sample_name(num_images: int, seed: int) -> str:
   return f'celeba-{num_images}-seed{seed}'
+
+
+def _sample_params(name: str) -> Tuple[int, int]:
+  """(num_images, seed) back from sample_name's text."""
+  _, num_images, seed = name.split('-')
+  return int(num_images), int(seed[len('seed'):])
+
+
+def test_ceiling(sample: str) -> Dict[str, Dict[str, float]]:
+  """The sample's own label-noise ceiling on the test split, per slice."""
+  test = {v: k for k, v in features.PARTITION_TO_SPLIT.items()}['test']
+  return synth.split_ceiling(synth.plan(*_sample_params(sample)), test)
 
 
 def _prepare_data(work: str, sample: str, num_images: int, seed: int) -> str:
@@ -148,14 +161,20 @@ def print_table(results: Dict[str, Dict[str, Any]]) -> None:
         'seeds ± their standard deviation in points (CI: the mean half-width '
         "of TFMA's 95% interval).")
   print('seeds: ' + '; '.join(f'{m}: {", ".join(seeds[m])}' for m in methods))
-  first = results[methods[0]][seeds[methods[0]][0]]['metrics']
+  first_run = results[methods[0]][seeds[methods[0]][0]]
+  first = first_run['metrics']
+  ceiling = test_ceiling(first_run['sample'])
+  print('ceiling: the accuracy of a model that reads every drawn cue, i.e. '
+        'errs only on the faces whose label contradicts the picture')
   for metric in METRICS:
+    with_ceiling = metric == metric_names.ACCURACY
     print(f'\n{metric}')
-    print('| output | slice | faces | ' + ' | '.join(methods) + ' |')
-    print('|---|---|---:|' + '---:|' * len(methods))
+    print('| output | slice | faces | ' + ('ceiling | ' if with_ceiling else '')
+          + ' | '.join(methods) + ' |')
+    print('|---|---|---:|' + '---:|' * (len(methods) + with_ceiling))
     for output in features.LABEL_KEYS:
       for name in first[output]:
-        cells = []
+        cells = [f'{ceiling[output][name]:.1%}'] if with_ceiling else []
         for m in methods:
           rows = [results[m][s]['metrics'][output][name] for s in seeds[m]]
           cells.append(_cell([r[metric] for r in rows],

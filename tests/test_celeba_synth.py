@@ -143,3 +143,24 @@ def test_label_noise_and_best_accuracy():
   best = synth.best_achievable_accuracy()
   assert best == pytest.approx({'Male': 1 - synth.MALE_LABEL_NOISE,
                                 'Young': 1 - synth.YOUNG_LABEL_NOISE})
+
+
+def test_split_ceiling_counts_each_cohorts_flipped_labels(plan4000):
+  ceiling = synth.split_ceiling(plan4000, partition=2)
+  test = plan4000.partitions == 2
+  male = plan4000.column('Male')[test].astype(bool)
+  young = plan4000.column('Young')[test].astype(bool)
+  flipped = {'Male': plan4000.drawn_male[test] != male,
+             'Young': plan4000.drawn_young[test] != young}
+  for output, wrong in flipped.items():
+    assert set(ceiling[output]) == {'Overall', *features.cohort_names()}
+    assert ceiling[output]['Overall'] == 1 - wrong.sum() / test.sum()
+    for m, y in features.COHORTS:
+      members = (male == m) & (young == y)
+      assert members.sum() > 0
+      assert ceiling[output][features.cohort_name(m, y)] == pytest.approx(
+          1 - wrong[members].sum() / members.sum())
+  # The split's own draw of flips, near the label model's expectation.
+  assert ceiling['Young']['Overall'] == pytest.approx(
+      1 - synth.YOUNG_LABEL_NOISE, abs=0.03)
+  assert ceiling != synth.split_ceiling(plan4000, partition=0)

@@ -237,6 +237,31 @@ def best_achievable_accuracy() -> Dict[str, float]:
   return {k: round(v, 12) for k, v in best.items()}
 
 
+
+def split_ceiling(plan_: SynthPlan,
+                  partition: int) -> Dict[str, Dict[str, float]]:
+  """Accuracy of a model that reads both drawn cues perfectly, on one split.
+
+  `best_achievable_accuracy` is the expectation over the label model; a
+  finite split holds its own number of flipped labels, so its ceiling is a
+  little above or below, and more so in a small cohort. A model at this
+  ceiling errs on exactly the images whose label contradicts the picture.
+  Returns {output: {'Overall' or cohort name: accuracy}}.
+  """
+  rows = plan_.partitions == partition
+  male = plan_.column(features.MALE_KEY)[rows].astype(bool)
+  young = plan_.column(features.YOUNG_KEY)[rows].astype(bool)
+  right = {features.MALE_KEY: plan_.drawn_male[rows] == male,
+           features.YOUNG_KEY: plan_.drawn_young[rows] == young}
+  ceiling: Dict[str, Dict[str, float]] = {}
+  for output, correct in right.items():
+    ceiling[output] = {'Overall': float(correct.mean())}
+    for m, y in features.COHORTS:
+      members = (male == m) & (young == y)
+      ceiling[output][features.cohort_name(m, y)] = float(
+          correct[members].mean())
+  return ceiling
+
 def _assign_partitions(sizes: np.ndarray,
                        rng: np.random.Generator) -> np.ndarray:
   """Puts whole identities into partitions, keeping image counts near 80/10/10.
