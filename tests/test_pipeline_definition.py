@@ -8,6 +8,7 @@ import shutil
 import pytest
 import tensorflow_data_validation as tfdv
 import tensorflow_model_analysis as tfma
+from tensorflow_metadata.proto.v0 import schema_pb2
 
 import schema as schema_package
 from components import artifacts
@@ -97,6 +98,18 @@ def test_statistics_treat_the_image_as_bytes():
       n.id for n in statistics_gen.upstream_nodes}
   schema = tfdv.load_schema_text(schema_package.SCHEMA_FILE)
   assert tfdv.get_feature(schema, 'image').HasField('image_domain')
+
+
+def test_statistics_keep_no_value_counts_of_the_file_names():
+  """Top-k and uniques come from TFDV's bounded sketches, which skip the
+  non-categorical `image_id`: nothing in StatisticsGen holds every name."""
+  options = tfdv.StatsOptions.from_json(
+      _nodes(_dag())[node_ids.STATISTICS_GEN].exec_properties[
+          'stats_options_json'])
+  assert options.use_sketch_based_topk_uniques
+  schema = tfdv.load_schema_text(schema_package.SCHEMA_FILE)
+  assert tfdv.get_feature(schema, 'image_id').string_domain.is_categorical == (
+      schema_pb2.StringDomain.CATEGORICAL_NO)
 
 
 def test_trainer_gets_the_model_config_and_the_code_digest():

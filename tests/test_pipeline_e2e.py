@@ -80,6 +80,13 @@ def test_reported_label_rates_match_the_data(default_run, e2e_data_root):
   (image_stats,) = [f for f in train_stats.datasets[0].features
                     if f.path.step == ['image']]
   assert image_stats.WhichOneof('stats') == 'bytes_stats'
+  # Nor are the file names counted: present in every example, no top-k.
+  (id_stats,) = [f for f in train_stats.datasets[0].features
+                 if f.path.step == ['image_id']]
+  assert id_stats.string_stats.common_stats.num_non_missing == (
+      train_stats.datasets[0].num_examples)
+  assert not id_stats.string_stats.top_values
+  assert not id_stats.string_stats.HasField('rank_histogram')
   examples = _examples_by_split(e2e_data_root)
   assert sum(len(v) for v in examples.values()) == (
       pipeline_runs.E2E_SAMPLE_IMAGES)
