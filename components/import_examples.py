@@ -10,9 +10,9 @@ shards of about 128 MB in a seeded random order.
 
 So this executor keeps the input's sharding: one Beam element per input file
 (a list of names, not records, is what gets shuffled across workers), each
-read record by record and written to its own output shard. Memory stays at
-one record per worker whatever the data size; the output is as splittable as
-the input; and every record is checked on the way (framing, CRC, and that it
+read record by record and then copied to its own output shard. Memory stays
+at one record per worker whatever the data size; the output is as splittable
+as the input; and every record is checked first (framing, CRC, and that it
 parses as a tf.train.Example), so a truncated or corrupt file is reported by
 name and record here, before any statistics are computed.
 
@@ -57,23 +57,19 @@ def _compression(path: str) -> str:
   return 'GZIP' if path.endswith('.gz') else ''
 
 
-def copy_shard(source: str, destination: str) -> int:
-  """Copies the records of one TFRecord file into a GZIP one; returns count.
+def _check_records(source: str) -> int:
+  """Reads every record of `source` and parses it; returns the count.
 
   Raises:
     CorruptExamplesError: naming the file and the record that failed.
   """
   count = 0
-  tf.io.gfile.makedirs(os.path.dirname(destination))
-  options = tf.io.TFRecordOptions(compression_type='GZIP')
   records = tf.data.TFRecordDataset(source,
                                     compression_type=_compression(source))
   try:
-    with tf.io.TFRecordWriter(destination, options) as writer:
-      for record in records.as_numpy_iterator():
-        count += 1
-        tf.train.Example.FromString(record)
-        writer.write(record)
+    for record in records.as_numpy_iterator():
+      count += 1
+      tf.train.Example.FromString(record)
   except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as e:
     raise CorruptExamplesError(
         f'{source}: record {count + 1} cannot be read: truncated or corrupt '
@@ -81,6 +77,30 @@ def copy_shard(source: str, destination: str) -> int:
   except message.DecodeError as e:
     raise CorruptExamplesError(
         f'{source}: record {count} is not a tf.train.Example: {e}') from None
+  return count
+
+
+def copy_shard(source: str, destination: str) -> int:
+  """Checks the records of one TFRecord file, then writes it as GZIP.
+
+  A GZIP input (what the converter writes) is copied byte for byte once every
+  record has been read and parsed: decompressing to check is several times
+  cheaper than compressing again, and nothing is written for a file that
+  fails. Any other input is written record by record into a GZIP file.
+  Returns the number of records.
+
+  Raises:
+    CorruptExamplesError: naming the file and the record that failed.
+  """
+  count = _check_records(source)
+  tf.io.gfile.makedirs(os.path.dirname(destination))
+  if _compression(source) == 'GZIP':
+    tf.io.gfile.copy(source, destination, overwrite=True)
+    return count
+  options = tf.io.TFRecordOptions(compression_type='GZIP')
+  with tf.io.TFRecordWriter(destination, options) as writer:
+    for record in tf.data.TFRecordDataset(source).as_numpy_iterator():
+      writer.write(record)
   return count
 
 

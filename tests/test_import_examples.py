@@ -18,11 +18,11 @@ def _records(path):
       path, compression_type='GZIP' if path.endswith('.gz') else '')]
 
 
-def _run(input_base, tmp_path):
+def _run(input_base, tmp_path, pattern='*.tfrecord.gz'):
   examples = standard_artifacts.Examples()
   examples.uri = str(tmp_path / 'out')
   config = example_gen_pb2.Input(splits=[
-      example_gen_pb2.Input.Split(name=name, pattern=f'{name}/*.tfrecord.gz')
+      example_gen_pb2.Input.Split(name=name, pattern=f'{name}/{pattern}')
       for name in features.SPLITS])
   import_examples.Executor().Do({}, {'examples': [examples]}, {
       'input_base': str(input_base),
@@ -64,6 +64,35 @@ def test_each_input_shard_becomes_one_output_shard_with_its_records(
           str(data / split / source))
 
 
+def test_gzip_shards_are_copied_byte_for_byte(data, tmp_path):
+  _run(data, tmp_path)
+  for split in features.SPLITS:
+    sources = sorted(os.listdir(data / split))
+    outputs = sorted(os.listdir(tmp_path / 'out' / f'Split-{split}'))
+    for source, output in zip(sources, outputs):
+      assert (tmp_path / 'out' / f'Split-{split}' / output).read_bytes() == (
+          data / split / source).read_bytes()
+
+
+def test_uncompressed_shards_are_written_as_gzip(data, tmp_path):
+  for split in features.SPLITS:
+    for name in os.listdir(data / split):
+      gz = str(data / split / name)
+      with tf.io.TFRecordWriter(gz[:-len('.gz')]) as writer:
+        for record in _records(gz):
+          writer.write(record)
+      os.remove(gz)
+  _run(data, tmp_path, pattern='*.tfrecord')
+  for split in features.SPLITS:
+    sources = sorted(os.listdir(data / split))
+    out = tmp_path / 'out' / f'Split-{split}'
+    outputs = sorted(os.listdir(out))
+    assert [o.endswith('.gz') for o in outputs] == [True] * len(sources)
+    for source, output in zip(sources, outputs):
+      assert _records(str(out / output)) == _records(
+          str(data / split / source))
+
+
 def test_a_truncated_shard_is_named_with_its_record(data, tmp_path):
   shard = data / 'train' / 'data-00000-of-00002.tfrecord.gz'
   raw = shard.read_bytes()
@@ -72,6 +101,9 @@ def test_a_truncated_shard_is_named_with_its_record(data, tmp_path):
     _run(data, tmp_path)
   assert f'{shard}: record ' in str(error.value)
   assert 'cannot be read: truncated or corrupt TFRecord' in str(error.value)
+  # Checked before it is copied: no part of the bad shard is written.
+  assert not (tmp_path / 'out' / 'Split-train' /
+              'data_tfrecord-00000-of-00002.gz').exists()
 
 
 def test_a_record_that_is_no_example_is_named(data, tmp_path):
