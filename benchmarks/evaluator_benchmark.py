@@ -13,7 +13,8 @@ variant runs in a fresh subprocess, and the figures cover only the executor's
 `Do` (no imports): wall seconds and the process's CPU seconds (user + system;
 Beam's in-process runner uses threads of this process). The load average is
 printed beside them: the machines are shared and wall times move with it,
-CPU seconds much less. The outputs go to a temporary folder and are deleted.
+CPU seconds much less. Each output's AUC on the whole split is printed too,
+so what fewer AUC buckets change is seen beside what they save. The outputs go to a temporary folder and are deleted.
 """
 
 import argparse
@@ -55,7 +56,10 @@ def _child(args: argparse.Namespace) -> None:
   from tfx.types import standard_artifacts
   from tfx.types import standard_component_specs as specs
   from components import evaluation_progress
+  from components.contracts import evaluation as evaluation_reader
+  from components.contracts import metric_names
   from components.contracts import run_results
+  from models import features
   from pipeline import configs
   from pipeline import eval_config
   examples, model = _evaluator_inputs(args.pipeline_root)
@@ -94,6 +98,10 @@ def _child(args: argparse.Namespace) -> None:
     after = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.monotonic() - started
     blessed = sorted(os.listdir(blessing.uri))
+    overall = evaluation_reader.load_evaluation(
+        evaluation_artifact.uri).candidate()[()]
+    aucs = {output: overall[output].get(metric_names.AUC)
+            for output in features.LABEL_KEYS}
   print(json.dumps({
       'intervals': args.intervals, 'auc_num_thresholds': args.auc,
       'wall_s': round(wall, 1),
@@ -104,7 +112,8 @@ def _child(args: argparse.Namespace) -> None:
       'peak_rss_gib': round(after.ru_maxrss / 2**20, 2),
       'rss_growth_gib': round((after.ru_maxrss - before.ru_maxrss) / 2**20,
                               2),
-      'load_average': round(os.getloadavg()[0], 2), 'blessing': blessed}))
+      'load_average': round(os.getloadavg()[0], 2), 'blessing': blessed,
+      'auc': aucs}))
 
 
 def main() -> int:
@@ -126,11 +135,15 @@ def main() -> int:
     args.intervals, args.auc = args.child_intervals, args.child_auc
     _child(args)
     return 0
-  from pipeline import configs  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from models import features
+  from pipeline import configs
   aucs = args.auc_num_thresholds or [
       configs.PRESETS[args.preset].evaluation.auc_num_thresholds]
   print(f'{"intervals":>9} {"AUC buckets":>11} {"wall s":>7} {"CPU s":>6} '
-        f'{"peak GiB":>8} {"growth":>6} {"load":>5}  blessing')
+        f'{"peak GiB":>8} {"growth":>6} {"load":>5} '
+        f'{"AUC " + features.LABEL_KEYS[0]:>10} '
+        f'{"AUC " + features.LABEL_KEYS[1]:>10}  blessing')
   for _, intervals, auc in itertools.product(range(args.repeats),
                                              args.intervals, aucs):
     proc = subprocess.run(
@@ -146,8 +159,9 @@ def main() -> int:
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     print(f'{intervals:>9} {auc:>11} {result["wall_s"]:>7.1f} '
           f'{result["cpu_s"]:>6.1f} {result["peak_rss_gib"]:>8.2f} '
-          f'{result["rss_growth_gib"]:>6.2f} {result["load_average"]:>5.2f}  '
-          f'{", ".join(result["blessing"])}')
+          f'{result["rss_growth_gib"]:>6.2f} {result["load_average"]:>5.2f} '
+          + ' '.join(f'{result["auc"][k]:>10.5f}' for k in features.LABEL_KEYS)
+          + f'  {", ".join(result["blessing"])}')
   return 0
 
 
