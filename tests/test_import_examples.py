@@ -9,6 +9,7 @@ from tfx.types import standard_artifacts
 from tfx.utils import proto_utils
 
 from components import import_examples
+from components.celeba import convert
 from models import features
 from tests import example_data
 
@@ -72,6 +73,19 @@ def test_gzip_shards_are_copied_byte_for_byte(data, tmp_path):
     for source, output in zip(sources, outputs):
       assert (tmp_path / 'out' / f'Split-{split}' / output).read_bytes() == (
           data / split / source).read_bytes()
+
+
+def test_the_converters_output_is_linked_any_other_copied(data, tmp_path):
+  source = data / 'eval' / 'data-00000-of-00001.tfrecord.gz'
+  output = tmp_path / 'out' / 'Split-eval' / 'data_tfrecord-00000-of-00001.gz'
+  _run(data, tmp_path)
+  assert os.stat(output).st_ino != os.stat(source).st_ino
+  (data / convert.MARKER_FILE).write_text('{}')
+  _run(data, tmp_path)
+  assert os.stat(output).st_ino == os.stat(source).st_ino
+  # The link outlives the input: a new conversion moves new files in.
+  os.remove(source)
+  assert _records(str(output))
 
 
 def test_uncompressed_shards_are_written_as_gzip(data, tmp_path):
