@@ -16,6 +16,9 @@ args (`--json_serialized_inputs_spec_args`), so this module copies it into
 each input artifact that arrived without one, then hands over to TFX's
 entrypoint in this same process. An input that arrives typed (Vertex AI
 fills the types in) is left as it is, so on Vertex this is a pass-through.
+
+It also defers `tfx/components/__init__.py` (pipeline/deferred_init.py), which
+TFX's entrypoint would otherwise run in every step for one subclass check.
 """
 
 import runpy
@@ -26,6 +29,8 @@ import yaml
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from google.protobuf import json_format
+
+from pipeline import deferred_init
 
 TFX_ENTRYPOINT = (
     'tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor')
@@ -115,6 +120,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   """Restores the input types, then runs TFX's entrypoint as __main__."""
   args = with_input_types(sys.argv[1:] if argv is None else argv)
   sys.argv = [TFX_ENTRYPOINT] + args
+  deferred_init.defer('tfx.components')
   runpy.run_module(TFX_ENTRYPOINT, run_name='__main__', alter_sys=True)
 
 
