@@ -19,8 +19,9 @@ the bytes of the component's outputs, then the ratio of each figure between
 the sizes (full / small) and the bounds the pipeline is held to at full size:
 no data stage grows by more than 1.5 GiB nor by more than 1.3x its growth at
 the small size (unless it grows by less than 0.25 GiB at full size, where the
-ratio measures the allocator rather than the data), no data stage takes more than 9x its small-size time, the
-explanation is at most 50 MB, and the whole run stays within 12 GiB.
+ratio measures the allocator rather than the data), no data stage takes more
+than 9x its small-size time, the explanation is at most 50 MB, and the whole
+run stays within 12 GiB.
 """
 
 import argparse

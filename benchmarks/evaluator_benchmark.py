@@ -14,7 +14,8 @@ variant runs in a fresh subprocess, and the figures cover only the executor's
 Beam's in-process runner uses threads of this process). The load average is
 printed beside them: the machines are shared and wall times move with it,
 CPU seconds much less. Each output's AUC on the whole split is printed too,
-so what fewer AUC buckets change is seen beside what they save. The outputs go to a temporary folder and are deleted.
+so what fewer AUC buckets change is seen beside what they save. The outputs
+go to a temporary folder and are deleted.
 """
 
 import argparse
@@ -142,8 +143,8 @@ def main() -> int:
       configs.PRESETS[args.preset].evaluation.auc_num_thresholds]
   print(f'{"intervals":>9} {"AUC buckets":>11} {"wall s":>7} {"CPU s":>6} '
         f'{"peak GiB":>8} {"growth":>6} {"load":>5} '
-        f'{"AUC " + features.LABEL_KEYS[0]:>10} '
-        f'{"AUC " + features.LABEL_KEYS[1]:>10}  blessing')
+        + ' '.join(f'{"AUC " + k:>10}' for k in features.LABEL_KEYS)
+        + '  blessing')
   for _, intervals, auc in itertools.product(range(args.repeats),
                                              args.intervals, aucs):
     proc = subprocess.run(

@@ -10,12 +10,12 @@ shards of about 128 MB in a seeded random order.
 
 So this executor keeps the input's sharding: one Beam element per input file
 (a list of names, not records, is what gets shuffled across workers), each
-read record by record and then copied to its own output shard (hard-linked,
-for the converter's local output: at CelebA's size that is 1.9 GB the disk
-does not write twice). Memory stays
-at one record per worker whatever the data size; the output is as splittable
-as the input; and every record is checked first (framing, CRC, and that it
-parses as a tf.train.Example), so a truncated or corrupt file is reported by
+checked record by record and then copied to its own output shard
+(hard-linked, for the converter's local output: at CelebA's size that is
+1.9 GB the disk does not write twice). Memory stays at one record per worker
+whatever the data size; the output is as splittable as the input; and every
+record is checked first (framing, CRC, and that it parses as a
+tf.train.Example), so a truncated or corrupt file is reported by
 name and record here, before any statistics are computed.
 
 The component is still TFX's ImportExampleGen (same spec, driver, input
@@ -113,11 +113,11 @@ def copy_shard(source: str, destination: str, link: bool = False) -> int:
   if _compression(source) == 'GZIP':
     if tf.io.gfile.exists(destination):
       tf.io.gfile.remove(destination)
-    if link and '://' not in destination:
+    if link:
       try:
         os.link(source, destination)
         return count
-      except OSError:  # another file system, or links not supported
+      except OSError:  # another file system (or an object store), no links
         pass
     tf.io.gfile.copy(source, destination)
     return count

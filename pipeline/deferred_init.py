@@ -21,11 +21,10 @@ class _DeferredPackage(types.ModuleType):
   """A package module that runs its `__init__` on first missing attribute."""
 
   def __getattr__(self, name: str):
-    spec = self.__dict__.get('__spec__')
-    if name.startswith('__') or self.__dict__.get('_deferred_done', True):
+    if name.startswith('__') or not self.__dict__.get('_init_pending'):
       raise AttributeError(name)
-    self.__dict__['_deferred_done'] = True
-    spec.loader.exec_module(self)
+    self.__dict__['_init_pending'] = False
+    self.__spec__.loader.exec_module(self)
     return getattr(self, name)
 
 
@@ -47,6 +46,6 @@ def defer(package: str) -> bool:
   module.__file__ = spec.origin
   module.__loader__ = spec.loader
   module.__package__ = package
-  module.__dict__['_deferred_done'] = False
+  module.__dict__['_init_pending'] = True
   sys.modules[package] = module
   return True
