@@ -5,45 +5,60 @@ package; here its client is replaced by a recorder, so the request is built by
 the real library and checked against the API's own message types
 (google.cloud.aiplatform_v1 CreatePipelineJobRequest / PipelineJob), and
 nothing leaves the machine.
+
+google-cloud-aiplatform is imported by the `vertex` fixture, not at the top:
+it takes seconds to import, which every pytest worker would otherwise pay
+collecting this file (kubeflow_runner.py imports it only for --submit too).
 """
 
 import json
 import re
+import types
 from typing import Dict, List
 
 import google.auth
 import pytest
 from google.auth import credentials as auth_credentials
-from google.cloud import aiplatform_v1
-from google.cloud.aiplatform.utils import gcs_utils
 from google.protobuf import json_format
 
 import kubeflow_runner
 from components.contracts import node_ids
-from pipeline import vertex_submit
 
 ROOT = 'gs://bucket/celeba/root'
 PROJECT, REGION = 'my-project', 'europe-west4'
 
 
+@pytest.fixture(scope='module')
+def vertex() -> types.SimpleNamespace:
+  """aiplatform_v1 (the API's message types) and pipeline.vertex_submit."""
+  # pylint: disable=g-import-not-at-top
+  from google.cloud import aiplatform_v1
+  from pipeline import vertex_submit
+  return types.SimpleNamespace(v1=aiplatform_v1, submit=vertex_submit)
+
+
 class RecordingClient:
   """Stands in for PipelineServiceClient; records create_pipeline_job calls."""
 
-  def __init__(self):
+  def __init__(self, aiplatform_v1):
+    self.aiplatform_v1 = aiplatform_v1
     self.calls: List[Dict[str, object]] = []
 
   def create_pipeline_job(self, *, parent, pipeline_job, pipeline_job_id,
                           timeout=None):
     self.calls.append(dict(parent=parent, pipeline_job=pipeline_job,
                            pipeline_job_id=pipeline_job_id, timeout=timeout))
-    created = aiplatform_v1.PipelineJob(pipeline_job)
+    created = self.aiplatform_v1.PipelineJob(pipeline_job)
     created.name = f'{parent}/pipelineJobs/{pipeline_job_id}'
     return created
 
 
 @pytest.fixture(autouse=True)
-def offline(monkeypatch):
+def offline(monkeypatch, vertex):
   """No bucket creation, no Application Default Credentials lookup."""
+  del vertex  # imports google.cloud.aiplatform, whose utils are patched
+  # pylint: disable=g-import-not-at-top
+  from google.cloud.aiplatform.utils import gcs_utils
   monkeypatch.setattr(
       gcs_utils,
       'create_gcs_bucket_for_pipeline_artifacts_if_it_does_not_exist',
@@ -65,23 +80,23 @@ def packages(tmp_path_factory) -> Dict[str, str]:
   return paths
 
 
-def _submit(package: str, **kwargs) -> Dict[str, object]:
-  job = vertex_submit.make_job(
+def _submit(vertex, package: str, **kwargs) -> Dict[str, object]:
+  job = vertex.submit.make_job(
       package, project=PROJECT, region=REGION, pipeline_root=ROOT,
       credentials=auth_credentials.AnonymousCredentials(), **kwargs)
-  client = RecordingClient()
+  client = RecordingClient(vertex.v1)
   job.api_client = client
-  vertex_submit.submit(
+  vertex.submit.submit(
       job, service_account='runner@my-project.iam.gserviceaccount.com')
   assert len(client.calls) == 1
   return client.calls[0]
 
 
 @pytest.mark.parametrize('ext', ['json', 'yaml'])
-def test_request_matches_the_documented_api(packages, ext):
-  call = _submit(packages[ext])
+def test_request_matches_the_documented_api(vertex, packages, ext):
+  call = _submit(vertex, packages[ext])
   # The documented request message accepts exactly these fields.
-  request = aiplatform_v1.CreatePipelineJobRequest(
+  request = vertex.v1.CreatePipelineJobRequest(
       parent=call['parent'], pipeline_job=call['pipeline_job'],
       pipeline_job_id=call['pipeline_job_id'])
   assert request.parent == f'projects/{PROJECT}/locations/{REGION}'
@@ -91,7 +106,7 @@ def test_request_matches_the_documented_api(packages, ext):
   assert job.display_name == 'celeba-attributes'
   assert job.runtime_config.gcs_output_directory == ROOT
   assert job.service_account == 'runner@my-project.iam.gserviceaccount.com'
-  spec = json_format.MessageToDict(aiplatform_v1.PipelineJob.pb(job))[
+  spec = json_format.MessageToDict(vertex.v1.PipelineJob.pb(job))[
       'pipelineSpec']
   assert spec['schemaVersion'] == '2.1.0'
   assert spec['defaultPipelineRoot'] == ROOT
@@ -109,32 +124,33 @@ def test_request_matches_the_documented_api(packages, ext):
       'executors'].values())
 
 
-def test_both_package_formats_make_the_same_request(packages):
+def test_both_package_formats_make_the_same_request(vertex, packages):
   requests = [
-      _submit(packages[ext])['pipeline_job'] for ext in ('json', 'yaml')
+      _submit(vertex, packages[ext])['pipeline_job']
+      for ext in ('json', 'yaml')
   ]
   specs = [json.dumps(json_format.MessageToDict(
-      aiplatform_v1.PipelineJob.pb(r))['pipelineSpec'], sort_keys=True)
+      vertex.v1.PipelineJob.pb(r))['pipelineSpec'], sort_keys=True)
            for r in requests]
   assert specs[0] == specs[1]
 
 
-def test_vertex_needs_a_gcs_root(packages):
+def test_vertex_needs_a_gcs_root(vertex, packages):
   with pytest.raises(ValueError, match='gs://'):
-    vertex_submit.make_job(packages['json'], project=PROJECT, region=REGION,
+    vertex.submit.make_job(packages['json'], project=PROJECT, region=REGION,
                            pipeline_root='s3://bucket/root')
 
 
-def test_runner_submit_flag_sends_the_package_it_wrote(tmp_path, monkeypatch,
-                                                       capsys):
-  client = RecordingClient()
-  real_submit = vertex_submit.submit
+def test_runner_submit_flag_sends_the_package_it_wrote(vertex, tmp_path,
+                                                       monkeypatch, capsys):
+  client = RecordingClient(vertex.v1)
+  real_submit = vertex.submit.submit
 
   def submit_offline(job, service_account=None):
     job.api_client = client
     real_submit(job, service_account=service_account)
 
-  monkeypatch.setattr(vertex_submit, 'submit', submit_offline)
+  monkeypatch.setattr(vertex.submit, 'submit', submit_offline)
   package = str(tmp_path / 'p.json')
   assert kubeflow_runner.main([
       '--platform', 'vertex', '--image', 'img', '--pipeline_root', ROOT,
@@ -146,7 +162,7 @@ def test_runner_submit_flag_sends_the_package_it_wrote(tmp_path, monkeypatch,
   assert call['pipeline_job'].service_account == 'sa@x'
   with open(package) as f:
     written = json.load(f)
-  assert json_format.MessageToDict(aiplatform_v1.PipelineJob.pb(
+  assert json_format.MessageToDict(vertex.v1.PipelineJob.pb(
       call['pipeline_job']))['pipelineSpec'] == written['pipelineSpec']
   assert (f'Submitted projects/{PROJECT}/locations/{REGION}/pipelineJobs/'
           'celeba-attributes-') in capsys.readouterr().out

@@ -14,7 +14,6 @@ import json
 import math
 import os
 
-import jsonschema
 import pytest
 import tensorflow as tf
 from tensorflow.core.framework import tensor_shape_pb2
@@ -155,6 +154,9 @@ def _mended_schema():
 
 
 def test_the_card_validates_against_schema_v002(written):
+  # Imported here, not at the top: its format checkers take seconds to
+  # import, which every pytest worker would pay collecting this file.
+  import jsonschema  # pylint: disable=g-import-not-at-top
   _, _, card, output = written
   schema = _mended_schema()
   validator = jsonschema.Draft7Validator(
