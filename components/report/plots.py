@@ -28,9 +28,13 @@ MODEL_COLOURS = ('#999999', '#0072B2', '#E69F00', '#009E73')
 COHORT_COLOURS = ('#D55E00', '#CC79A7', '#0072B2', '#56B4E9')
 
 
-def to_png(figure: Figure) -> bytes:
+def to_png(figure: Figure, crop: bool = False) -> bytes:
+  """PNG bytes of `figure`. A figure laid out by `tight_layout` already fits
+  its labels; `crop` is for one with text outside its axes, and costs a
+  second full drawing (matplotlib's bbox_inches='tight')."""
   buffer = io.BytesIO()
-  figure.savefig(buffer, format='png', dpi=DPI, bbox_inches='tight')
+  figure.savefig(buffer, format='png', dpi=DPI,
+                 bbox_inches='tight' if crop else None)
   return buffer.getvalue()
 
 
@@ -67,7 +71,7 @@ def balance_figure(balances: Dict[str, label_balance.SplitBalance]) -> bytes:
   ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.35), ncol=4,
             fontsize=8, frameon=False)
   ax.set_title('Label balance per split (StatisticsGen)')
-  return to_png(figure)
+  return to_png(figure, crop=True)
 
 
 def error_lengths(values: Sequence[float],
