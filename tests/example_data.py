@@ -88,12 +88,32 @@ def build_transform_output(examples: Sequence[Dict[str, list]],
   return tft.TFTransformOutput(output_dir)
 
 
+# The examples behind the shared Transform graph: 24 faces whose Male x Young
+# cohorts are as unequal as CelebA's, so the tests of label counts, class and
+# cohort weights read them from the same graph as the rest.
+SHARED_MALE = (0,) * 12 + (1,) * 6 + (0,) * 4 + (1,) * 2
+SHARED_YOUNG = (1,) * 18 + (0,) * 6
+SHARED_COHORT_COUNTS = {(0, 1): 12, (1, 1): 6, (0, 0): 4, (1, 0): 2}
+
+
+@functools.lru_cache(maxsize=None)
+def shared_examples() -> Sequence[Dict[str, list]]:
+  """The 24 examples `shared_transform_output` analyzed, in order."""
+  return tuple(raw_examples(len(SHARED_MALE), seed=5, male=SHARED_MALE,
+                            young=SHARED_YOUNG))
+
+
 @functools.lru_cache(maxsize=None)
 def shared_transform_output(image_size: int) -> tft.TFTransformOutput:
-  """One Transform graph per image size for this test process, for tests
-  that use its pixels and labels but not its label counts (building one
-  takes seconds, mostly Beam's own set-up)."""
+  """One Transform graph of `shared_examples()` per image size for this test
+  process (building one takes seconds, mostly Beam's own set-up). Its folder
+  is `shared_transform_dir(image_size)`; nothing may write there."""
   output_dir = tempfile.mkdtemp(prefix=f'shared-tft-{image_size}-')
   atexit.register(shutil.rmtree, output_dir, ignore_errors=True)
-  return build_transform_output(raw_examples(4, seed=0), image_size,
-                                output_dir)
+  return build_transform_output(shared_examples(), image_size, output_dir)
+
+
+def shared_transform_dir(image_size: int) -> str:
+  """The folder of `shared_transform_output(image_size)`, as FnArgs names it."""
+  return os.path.dirname(
+      shared_transform_output(image_size).transform_savedmodel_dir)

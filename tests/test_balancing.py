@@ -22,23 +22,17 @@ from tests import example_data
 import local_runner
 
 SIZE = 32
-# 24 examples: 12 Young x Female, 6 Young x Male, 4 Non-Young x Female,
-# 2 Non-Young x Male, so the cohorts are as unequal as CelebA's.
-MALE = [0] * 12 + [1] * 6 + [0] * 4 + [1] * 2
-YOUNG = [1] * 18 + [0] * 6
-COUNTS = {(0, 1): 12, (1, 1): 6, (0, 0): 4, (1, 0): 2}
+# The shared examples: 12 Young x Female, 6 Young x Male, 4 Non-Young x
+# Female, 2 Non-Young x Male, so the cohorts are as unequal as CelebA's.
+COUNTS = example_data.SHARED_COHORT_COUNTS
 
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
   tmp = tmp_path_factory.mktemp('balance')
-  examples = example_data.raw_examples(len(MALE), seed=5, male=MALE,
-                                       young=YOUNG)
   path = example_data.write_gzip_tfrecord(str(tmp / 'train' / 'data.gz'),
-                                          examples)
-  output = example_data.build_transform_output(examples, SIZE,
-                                               str(tmp / 'tft'))
-  return path, output
+                                          example_data.shared_examples())
+  return path, example_data.shared_transform_output(SIZE)
 
 
 def _cohorts(labels):

@@ -67,11 +67,10 @@ def test_make_losses_picks_the_loss():
     losses.make_losses('focal', weights)
 
 
-def test_class_weights_come_from_the_transform_graph(tmp_path):
-  examples = example_data.raw_examples(8, male=[1, 1, 0, 0, 0, 0, 0, 0],
-                                     young=[1, 1, 1, 1, 1, 1, 0, 0])
-  output = example_data.build_transform_output(examples, 32, str(tmp_path))
+def test_class_weights_come_from_the_transform_graph():
+  # 8 of the 24 shared examples are Male, 18 Young.
+  output = example_data.shared_transform_output(32)
   weights = losses.class_weights_from_transform(output)
-  assert weights['Male'].positive_rate == pytest.approx(0.25)
-  assert weights['Male'].positive_weight == pytest.approx(2.0)
-  assert weights['Young'].negative_weight == pytest.approx(2.0)
+  assert weights['Male'].positive_rate == pytest.approx(8 / 24)
+  assert weights['Male'].positive_weight == pytest.approx(24 / (2 * 8))
+  assert weights['Young'].negative_weight == pytest.approx(24 / (2 * 6))

@@ -23,22 +23,16 @@ from pipeline import configs
 SIZE = 32
 
 
-N = 24
-
-
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
-  """Train and eval files of N examples, and the Transform graph of train."""
+  """Train and eval files, and the Transform graph of train: like the
+  pipeline, Transform analyzed the train split only (the shared examples)."""
   tmp = tmp_path_factory.mktemp('model_data')
-  examples = example_data.raw_examples(N, seed=9)
   train = example_data.write_gzip_tfrecord(
-      str(tmp / 'train' / 'part.gz'), examples[: N * 2 // 3])
+      str(tmp / 'train' / 'part.gz'), example_data.shared_examples())
   evaluation = example_data.write_gzip_tfrecord(
-      str(tmp / 'eval' / 'part.gz'), examples[N * 2 // 3:])
-  # Like the pipeline, Transform analyzes the train split only.
-  example_data.build_transform_output(examples[: N * 2 // 3], SIZE,
-                                      str(tmp / 'tft'))
-  return train, evaluation, str(tmp / 'tft')
+      str(tmp / 'eval' / 'part.gz'), example_data.raw_examples(8, seed=9))
+  return train, evaluation, example_data.shared_transform_dir(SIZE)
 
 
 def _fn_args(tmp_path, data, hp):
@@ -78,12 +72,12 @@ def test_run_fn_trains_exports_and_records_the_weights(tmp_path, data,
   assert record['loss'] == 'cohort_weighted_bce'
   assert record['resample'] == 'oversample'
   cohorts = record['cohorts']
-  assert sum(c['num_examples'] for c in cohorts.values()) == 16
+  assert sum(c['num_examples'] for c in cohorts.values()) == 24
   for cohort in cohorts.values():
-    assert cohort['num_examples'] * cohort['weight'] == pytest.approx(4)
+    assert cohort['num_examples'] * cohort['weight'] == pytest.approx(6)
   male = record['labels']['Male']
-  assert male['num_positive'] + male['num_negative'] == 16  # train split only
-  assert male['positive_weight'] * male['num_positive'] == pytest.approx(8)
+  assert male['num_positive'] + male['num_negative'] == 24  # train split only
+  assert male['positive_weight'] * male['num_positive'] == pytest.approx(12)
   assert tf.io.gfile.glob(os.path.join(args.model_run_dir, 'logs', 'train',
                                        'events.out.tfevents.*'))
 
