@@ -9,22 +9,25 @@ from models import preprocessing
 from tests import example_data
 
 
+SIZE = 32
+
+
 @pytest.fixture(scope='module')
 def examples():
-  return example_data.raw_examples(6, seed=1, male=[1, 0, 0, 1, 0, 0],
-                                 young=[1, 1, 1, 1, 0, 1])
+  """24 faces: 8 Male, 18 Young (example_data.SHARED_MALE, SHARED_YOUNG)."""
+  return example_data.shared_examples()
 
 
 @pytest.fixture(scope='module')
-def transform_output(examples, tmp_path_factory):
-  return example_data.build_transform_output(
-      examples, image_size=48, output_dir=str(tmp_path_factory.mktemp('tft')))
+def transform_output():
+  """The Transform graph tf.Transform built over `examples`."""
+  return example_data.shared_transform_output(SIZE)
 
 
 def test_decode_and_resize_shape_and_range(examples):
   jpegs = tf.constant([e[features.IMAGE_KEY] for e in examples])
   images = preprocessing.decode_and_resize(jpegs, 40).numpy()
-  assert images.shape == (6, 40, 40, 3)
+  assert images.shape == (len(examples), 40, 40, 3)
   assert images.dtype == np.float32
   assert images.min() >= -1.0 and images.max() <= 1.0
   assert images.std() > 0.05  # real content, not a constant
@@ -49,8 +52,8 @@ def test_label_count_vocabularies(transform_output):
               transform_output.vocabulary_by_name('Male_label_counts'))
   young = dict(reversed(line.decode().split(' ')) for line in
                transform_output.vocabulary_by_name('Young_label_counts'))
-  assert male == {'1': '2', '0': '4'}
-  assert young == {'1': '5', '0': '1'}
+  assert male == {'1': '8', '0': '16'}
+  assert young == {'1': '18', '0': '6'}
 
 
 def test_serving_input_without_labels_gives_same_pixels(examples,
@@ -67,5 +70,6 @@ def test_serving_input_without_labels_gives_same_pixels(examples,
   np.testing.assert_array_equal(with_labels[preprocessing.IMAGE_XF_KEY],
                                 image_only[preprocessing.IMAGE_XF_KEY])
   np.testing.assert_array_equal(with_labels['Male'].numpy().ravel(),
-                                [1, 0, 0, 1, 0, 0])
-  assert with_labels[preprocessing.IMAGE_XF_KEY].shape == (6, 48, 48, 3)
+                                example_data.SHARED_MALE)
+  assert with_labels[preprocessing.IMAGE_XF_KEY].shape == (
+      len(examples), SIZE, SIZE, 3)
