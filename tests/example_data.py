@@ -6,6 +6,7 @@ examples, so what they test is the real graph.
 """
 
 import atexit
+import collections
 import functools
 import os
 import shutil
@@ -93,7 +94,8 @@ def build_transform_output(examples: Sequence[Dict[str, list]],
 # cohort weights read them from the same graph as the rest.
 SHARED_MALE = (0,) * 12 + (1,) * 6 + (0,) * 4 + (1,) * 2
 SHARED_YOUNG = (1,) * 18 + (0,) * 6
-SHARED_COHORT_COUNTS = {(0, 1): 12, (1, 1): 6, (0, 0): 4, (1, 0): 2}
+# (Male, Young) -> faces: (0, 1) 12, (1, 1) 6, (0, 0) 4, (1, 0) 2.
+SHARED_COHORT_COUNTS = dict(collections.Counter(zip(SHARED_MALE, SHARED_YOUNG)))
 
 
 @functools.lru_cache(maxsize=None)
