@@ -27,6 +27,9 @@ SERVING_DEFAULT = 'serving_default'
 SERVING_JPEG = 'serving_jpeg'
 TRANSFORM_JPEG = 'transform_jpeg'
 PREDICT_PIXELS = 'predict_pixels'
+# The export's attribute holding the network's variables in the order the
+# network builds them (models.warm_start reads them back).
+MODEL_VARIABLES = 'model_variables'
 
 
 def _float32(outputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
@@ -102,7 +105,7 @@ def export(model: tf_keras.Model, tft_layer: tf_keras.layers.Layer,
   serialization makes the export several times faster.
   """
   module = tf.Module()
-  module.model_variables = list(model.variables)
+  setattr(module, MODEL_VARIABLES, list(model.variables))
   # Tracked so the Transform graph's assets and resources are saved too.
   module.tft_layer = tft_layer
   functions = make_signatures(model, tft_layer, image_size)
