@@ -28,10 +28,9 @@ def test_batch_norm_momentum_is_applied(model):
   assert bns and all(l.momentum == 0.9 for l in bns)
 
 
-def test_width_multiplier_changes_the_backbone():
-  small = network.build_network(32, alpha=0.35)
+def test_width_multiplier_changes_the_backbone(model):
   wide = network.build_network(32, alpha=1.0)
-  assert wide.count_params() > 3 * small.count_params()
+  assert wide.count_params() > 3 * model.count_params()
 
 
 def test_embedding_model_shares_weights(model):

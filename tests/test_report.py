@@ -75,7 +75,9 @@ def _model(name, seed, *, diffs=False, explanation=None, loss='weighted_bce',
       interval_method='jackknife')
 
 
-def _reports(explanation=None):
+def _reports(explanation=None, compared_explanation=None):
+  """kind -> report; the candidates carry `explanation`, the comparison's
+  second model `compared_explanation` (default: the same)."""
   single = content_lib.ReportContent(
       title='single', kind=content_lib.SINGLE,
       models=[_model(er.CANDIDATE, 1, explanation=explanation)])
@@ -85,17 +87,45 @@ def _reports(explanation=None):
               _model(er.CANDIDATE, 1, diffs=True, explanation=explanation)])
   compared = content_lib.comparison(
       _model('A', 3, loss='bce', verdict=False),
-      _model('B', 1, explanation=explanation), title='compare')
+      _model('B', 1, explanation=compared_explanation or explanation),
+      title='compare')
   return {'single': single, 'baseline': baseline, 'compare': compared}
 
 
+# The figure the comparison's explanation lacks (its file is removed).
+MISSING_FIGURE = 'Integrated gradients, Non-Young x Female'
+
+
 @pytest.fixture(scope='module')
-def written(tmp_path_factory):
-  """kind -> the folder `writer.write` wrote `_reports()[kind]` to; once per
+def explanations(tmp_path_factory):
+  """(record, folder) of a made-up explanation written through its
+  contract, and the same again with the file of MISSING_FIGURE removed."""
+  complete = str(tmp_path_factory.mktemp('explanation'))
+  record = report_reading.write_fake_explanation(complete)
+  incomplete = str(tmp_path_factory.mktemp('explanation_incomplete'))
+  missing = report_reading.write_fake_explanation(incomplete)
+  (gone,) = [f['file'] for f in missing['figures']
+             if f['title'] == MISSING_FIGURE]
+  os.remove(os.path.join(incomplete, gone))
+  return (record, complete), (missing, incomplete)
+
+
+@pytest.fixture(scope='module')
+def reports(explanations):
+  """The reports `written` wrote: the candidates explained, and one figure of
+  the comparison's explanation missing."""
+  (_, complete), (_, incomplete) = explanations
+  return _reports(explanation=explanation_lib.load(complete),
+                  compared_explanation=explanation_lib.load(incomplete))
+
+
+@pytest.fixture(scope='module')
+def written(reports, tmp_path_factory):
+  """kind -> the folder `writer.write` wrote `reports[kind]` to; once per
   kind for every test reading it (the plots take seconds)."""
   root = tmp_path_factory.mktemp('reports')
   return {kind: (writer.write(report, str(root / kind)), str(root / kind))
-          for kind, report in _reports().items()}
+          for kind, report in reports.items()}
 
 
 @pytest.fixture(scope='module')
@@ -109,8 +139,8 @@ def pages(written):
 
 
 @pytest.mark.parametrize('kind', ['single', 'baseline', 'compare'])
-def test_every_section_is_present(kind, written):
-  report = _reports()[kind]
+def test_every_section_is_present(kind, reports, written):
+  report = reports[kind]
   files, folder = written[kind]
   with open(files.html) as f:
     parsed = report_reading.parse_html(f.read())
@@ -123,8 +153,8 @@ def test_every_section_is_present(kind, written):
 
 
 @pytest.mark.parametrize('kind', ['single', 'baseline', 'compare'])
-def test_html_numbers_read_back_exactly(kind, pages):
-  report = _reports()[kind]
+def test_html_numbers_read_back_exactly(kind, reports, pages):
+  report = reports[kind]
   parsed = report_reading.parse_html(pages[kind])
   checked = 0
   for model in report.models:
@@ -158,8 +188,7 @@ def test_html_numbers_read_back_exactly(kind, pages):
 
 
 def test_baseline_changes_are_tfmas_diffs_and_compare_changes_differences(
-    pages):
-  reports = _reports()
+    reports, pages):
   parsed = report_reading.parse_html(pages['baseline'])
   candidate = reports['baseline'].subject
   for key in content_lib.ALL_SLICES:
@@ -182,8 +211,8 @@ def test_baseline_changes_are_tfmas_diffs_and_compare_changes_differences(
     assert row['change_source'] == content_lib.CHANGE_DIFFERENCE
 
 
-def test_markdown_accuracy_table_matches_the_metrics():
-  report = _reports()['compare']
+def test_markdown_accuracy_table_matches_the_metrics(reports):
+  report = reports['compare']
   tables = report_reading.markdown_tables(render_markdown.render(report))
   (accuracy,) = [t for t in tables if t[0][:3] == ['output', 'slice',
                                                     'examples']]
@@ -203,8 +232,8 @@ def test_markdown_accuracy_table_matches_the_metrics():
     assert '[' in text_a  # every accuracy of the fake data has an interval
 
 
-def test_worst_cohort_is_named_and_marked(pages):
-  report = _reports()['single']
+def test_worst_cohort_is_named_and_marked(reports, pages):
+  report = reports['single']
   model = report.subject
   markdown = render_markdown.render(report)
   for output in features.LABEL_KEYS:
@@ -231,33 +260,34 @@ def test_page_is_self_contained(pages):
     assert needle not in page
 
 
-def test_explanation_figures_are_embedded_under_their_sections(tmp_path):
-  record = report_reading.write_fake_explanation(str(tmp_path / 'explanation'))
-  loaded = explanation_lib.load(str(tmp_path / 'explanation'))
-  assert loaded.sections() == ['Latent space', 'Saliency']
-  report = _reports(explanation=loaded)['single']
-  page = render_html.render(report)
-  section = page.split(f'<h2>{content_lib.SECTION_EXPLANATION}</h2>', 1)[1]
+def test_explanation_figures_are_embedded_under_their_sections(
+    explanations, written, pages):
+  (record, folder), _ = explanations
+  assert explanation_lib.load(folder).sections() == ['Latent space',
+                                                     'Saliency']
+  section = pages['single'].split(
+      f'<h2>{content_lib.SECTION_EXPLANATION}</h2>', 1)[1]
   for figure in record['figures']:
-    with open(tmp_path / 'explanation' / figure['file'], 'rb') as f:
+    with open(os.path.join(folder, figure['file']), 'rb') as f:
       encoded = base64.b64encode(f.read()).decode()
     assert f'data:image/png;base64,{encoded}' in section
     heading = f'<h3>{figure["section"]} (candidate)</h3>'
     assert section.index(heading) < section.index(encoded)
-  markdown = render_markdown.render(report)
+  with open(written['single'][0].markdown) as f:
+    markdown = f.read()
   assert ('- candidate, Saliency: Integrated gradients, Non-Young x Female; '
           'Grad-CAM, Young x Male') in markdown
   assert '- candidate, Latent space: UMAP of the embeddings by cohort' in \
       markdown
 
 
-def test_a_missing_figure_is_reported_not_fatal(tmp_path):
-  report_reading.write_fake_explanation(str(tmp_path))
-  os.remove(tmp_path / 'figures' / 'figure_1.png')
-  loaded = explanation_lib.load(str(tmp_path))
-  page = render_html.render(_reports(explanation=loaded)['single'])
-  assert 'Figure missing: Integrated gradients, Non-Young x Female' in page
-  assert explanation_lib.load(str(tmp_path / 'nothing-here')) is None
+def test_a_missing_figure_is_reported_not_fatal(explanations, pages):
+  _, (_, incomplete) = explanations
+  assert explanation_lib.load(incomplete).sections() == [
+      'Latent space', 'Saliency']
+  assert f'Figure missing: {MISSING_FIGURE}' in pages['compare']
+  assert 'Figure missing' not in pages['single']
+  assert explanation_lib.load(os.path.join(incomplete, 'nothing-here')) is None
   assert explanation_lib.load('') is None
 
 
@@ -331,8 +361,8 @@ def test_report_file_names_are_stable():
 # --------------------------------------- intervals, thresholds and fixes
 
 
-def test_sweeps_and_gaps_read_back_from_html_and_json(pages):
-  report = _reports()['single']
+def test_sweeps_and_gaps_read_back_from_html_and_json(reports, pages):
+  report = reports['single']
   model = report.subject
   parsed = report_reading.parse_html(pages['single'])
   data = json.loads(__import__('components.report.report_json',
@@ -376,9 +406,10 @@ def test_sweeps_and_gaps_read_back_from_html_and_json(pages):
   assert data['interval_legend'].startswith('In brackets: the 95% interval')
 
 
-def test_slices_with_one_true_class_show_no_meaningless_numbers(pages):
+def test_slices_with_one_true_class_show_no_meaningless_numbers(
+    reports, pages):
   """Male precision on the Female faces is 0% by construction: a dash."""
-  report = _reports()['single']
+  report = reports['single']
   parsed = report_reading.parse_html(pages['single'])
   female = er.slice_name(((features.MALE_KEY, 0),))
   for metric in (metric_names.PRECISION, metric_names.AUC,
@@ -391,8 +422,8 @@ def test_slices_with_one_true_class_show_no_meaningless_numbers(pages):
   assert '| Male | Female | one true class | one true class |' in markdown
 
 
-def test_confusion_matrices_are_split_by_the_other_attribute():
-  report = _reports()['single']
+def test_confusion_matrices_are_split_by_the_other_attribute(reports):
+  report = reports['single']
   table = __import__('components.report.tables',
                      fromlist=['confusion_table']).confusion_table(report)
   by_output = {}
