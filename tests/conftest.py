@@ -61,6 +61,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope='session')
+def shared_transform(tmp_path_factory):
+  """The Transform graph of the shared examples (tests/example_data.py) at
+  32 px, built once for the whole run: its folder is in the run's temporary
+  root, common to every pytest-xdist worker. Nothing may write there."""
+  # pylint: disable=g-import-not-at-top
+  from tests import example_data
+  root = tmp_path_factory.getbasetemp()
+  if os.environ.get('PYTEST_XDIST_WORKER'):
+    root = root.parent  # the run's root; each worker has a folder in it
+  return example_data.shared_transform_output(
+      str(root / f'shared-tft-{example_data.SHARED_IMAGE_SIZE}'))
+
+
+@pytest.fixture(scope='session')
 def default_run(tmp_path_factory) -> pipeline_runs.Run:
   """`python local_runner.py` with defaults on the e2e sample, run once."""
   root = str(tmp_path_factory.mktemp('default_run'))

@@ -5,7 +5,6 @@ tests a Transform graph in a second, built by tf.Transform itself over a few
 examples, so what they test is the real graph.
 """
 
-import atexit
 import collections
 import functools
 import os
@@ -105,17 +104,29 @@ def shared_examples() -> Sequence[Dict[str, list]]:
                             young=SHARED_YOUNG))
 
 
-@functools.lru_cache(maxsize=None)
-def shared_transform_output(image_size: int) -> tft.TFTransformOutput:
-  """One Transform graph of `shared_examples()` per image size for this test
-  process (building one takes seconds, mostly Beam's own set-up). Its folder
-  is `shared_transform_dir(image_size)`; nothing may write there."""
-  output_dir = tempfile.mkdtemp(prefix=f'shared-tft-{image_size}-')
-  atexit.register(shutil.rmtree, output_dir, ignore_errors=True)
-  return build_transform_output(shared_examples(), image_size, output_dir)
+# The image size of the shared Transform graph.
+SHARED_IMAGE_SIZE = 32
 
 
-def shared_transform_dir(image_size: int) -> str:
-  """The folder of `shared_transform_output(image_size)`, as FnArgs names it."""
-  return os.path.dirname(
-      shared_transform_output(image_size).transform_savedmodel_dir)
+def shared_transform_output(folder: str) -> tft.TFTransformOutput:
+  """The Transform graph of `shared_examples()` at SHARED_IMAGE_SIZE, kept in
+  `folder` (tests/conftest.py's `shared_transform` fixture: one folder for
+  the run, shared by its pytest-xdist workers). Building it takes seconds,
+  mostly Beam's own set-up, so a worker that finds it there reads it; one
+  that does not builds it aside and moves it into place whole, so no worker
+  reads a half-written graph (of two building at once, the first to move its
+  copy wins and the other's is removed)."""
+  if not os.path.isdir(folder):
+    staging = tempfile.mkdtemp(prefix=os.path.basename(folder) + '.',
+                               dir=os.path.dirname(folder))
+    build_transform_output(shared_examples(), SHARED_IMAGE_SIZE, staging)
+    try:
+      os.rename(staging, folder)
+    except OSError:  # another worker's graph got there first
+      shutil.rmtree(staging, ignore_errors=True)
+  return tft.TFTransformOutput(folder)
+
+
+def transform_dir(output: tft.TFTransformOutput) -> str:
+  """The folder of a Transform graph, as FnArgs names it."""
+  return os.path.dirname(output.transform_savedmodel_dir)

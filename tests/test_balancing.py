@@ -28,11 +28,11 @@ COUNTS = example_data.SHARED_COHORT_COUNTS
 
 
 @pytest.fixture(scope='module')
-def data(tmp_path_factory):
+def data(tmp_path_factory, shared_transform):
   tmp = tmp_path_factory.mktemp('balance')
   path = example_data.write_gzip_tfrecord(str(tmp / 'train' / 'data.gz'),
                                           example_data.shared_examples())
-  return path, example_data.shared_transform_output(SIZE)
+  return path, shared_transform
 
 
 def _cohorts(labels):

@@ -189,12 +189,11 @@ def _train(model: tf_keras.Model, pixels: tf.Tensor, labels,
 
 
 @pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
+def tiny(tmp_path_factory, shared_transform):
   """(exported model dir, test jpegs, male, young); trains in seconds."""
   tf_keras.utils.set_random_seed(3)
   tmp = tmp_path_factory.mktemp('tiny')
-  output = example_data.shared_transform_output(SIZE)
-  layer = output.transform_features_layer()
+  layer = shared_transform.transform_features_layer()
   jpegs, male, young = _photos(600, seed=0)
   pixels = layer({features.IMAGE_KEY: tf.reshape(tf.constant(jpegs), [-1, 1])})[
       'image_xf']

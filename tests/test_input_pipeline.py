@@ -12,13 +12,12 @@ SIZE = 32
 
 
 @pytest.fixture(scope='module')
-def data(tmp_path_factory):
+def data(tmp_path_factory, shared_transform):
   tmp = tmp_path_factory.mktemp('data')
   examples = example_data.raw_examples(10, seed=3)
   path = example_data.write_gzip_tfrecord(str(tmp / 'train' / 'data.gz'),
                                         examples)
-  output = example_data.shared_transform_output(SIZE)
-  return examples, path, output
+  return examples, path, shared_transform
 
 
 def test_eval_dataset_yields_pixels_and_labels_in_order(data):

@@ -5,7 +5,6 @@ import pytest
 import tf_keras
 
 from models import losses
-from tests import example_data
 
 
 def test_weights_balance_the_two_label_values():
@@ -67,10 +66,9 @@ def test_make_losses_picks_the_loss():
     losses.make_losses('focal', weights)
 
 
-def test_class_weights_come_from_the_transform_graph():
+def test_class_weights_come_from_the_transform_graph(shared_transform):
   # 8 of the 24 shared examples are Male, 18 Young.
-  output = example_data.shared_transform_output(32)
-  weights = losses.class_weights_from_transform(output)
+  weights = losses.class_weights_from_transform(shared_transform)
   assert weights['Male'].positive_rate == pytest.approx(8 / 24)
   assert weights['Male'].positive_weight == pytest.approx(24 / (2 * 8))
   assert weights['Young'].negative_weight == pytest.approx(24 / (2 * 6))

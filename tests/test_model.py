@@ -24,7 +24,7 @@ SIZE = 32
 
 
 @pytest.fixture(scope='module')
-def data(tmp_path_factory):
+def data(tmp_path_factory, shared_transform):
   """Train and eval files, and the Transform graph of train: like the
   pipeline, Transform analyzed the train split only (the shared examples)."""
   tmp = tmp_path_factory.mktemp('model_data')
@@ -32,7 +32,7 @@ def data(tmp_path_factory):
       str(tmp / 'train' / 'part.gz'), example_data.shared_examples())
   evaluation = example_data.write_gzip_tfrecord(
       str(tmp / 'eval' / 'part.gz'), example_data.raw_examples(8, seed=9))
-  return train, evaluation, example_data.shared_transform_dir(SIZE)
+  return train, evaluation, example_data.transform_dir(shared_transform)
 
 
 def _fn_args(tmp_path, data, hp):

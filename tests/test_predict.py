@@ -35,10 +35,10 @@ TOLERANCE = 1e-5
 
 
 @pytest.fixture(scope='module')
-def serving(tmp_path_factory) -> Path:
+def serving(tmp_path_factory, shared_transform) -> Path:
   """A serving folder with two versions; the newer (seed 0) is the last."""
   root = tmp_path_factory.mktemp('predict') / 'serving_model'
-  tiny_model.export_versions(root, seeds=(1, 0))
+  tiny_model.export_versions(root, shared_transform, seeds=(1, 0))
   return root
 
 

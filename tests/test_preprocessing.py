@@ -19,9 +19,9 @@ def examples():
 
 
 @pytest.fixture(scope='module')
-def transform_output():
+def transform_output(shared_transform):
   """The Transform graph tf.Transform built over `examples`."""
-  return example_data.shared_transform_output(SIZE)
+  return shared_transform
 
 
 def test_decode_and_resize_shape_and_range(examples):

@@ -22,7 +22,6 @@ from components import report as report_pkg
 from components.report import component
 from components.report import content as content_lib
 from components.contracts import explanation as explanation_lib
-from components.report import render_html
 from components.report import render_markdown
 from tests import report_reading
 from components.report import thresholds as thresholds_lib

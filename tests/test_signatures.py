@@ -13,10 +13,10 @@ SIZE = 32
 
 
 @pytest.fixture(scope='module')
-def exported(tmp_path_factory):
+def exported(tmp_path_factory, shared_transform):
   tmp = tmp_path_factory.mktemp('export')
   examples = example_data.raw_examples(4, seed=5)
-  output = example_data.shared_transform_output(SIZE)
+  output = shared_transform
   model = network.build_network(SIZE, alpha=0.35)
   export_dir = str(tmp / 'model')
   signatures.export(model, output.transform_features_layer(), SIZE, export_dir)

@@ -10,13 +10,13 @@ Exporting takes seconds where MobileNetV2 would take a minute.
 from pathlib import Path
 from typing import List, Sequence, Union
 
+import tensorflow_transform as tft
 import tf_keras
 
 from models import features
 from models import network as network_lib
 from models import preprocessing
 from models import signatures
-from tests import example_data
 
 SIZE = 32
 
@@ -38,17 +38,18 @@ def network(seed: int = 0) -> tf_keras.Model:
   return network_lib.TwoHeadedNetwork(inputs, outputs)
 
 
-def export_versions(serving_dir: Union[str, Path], seeds: Sequence[int] = (0,),
+def export_versions(serving_dir: Union[str, Path],
+                    transform_output: tft.TFTransformOutput,
+                    seeds: Sequence[int] = (0,),
                     first_version: int = 1700000000) -> List[str]:
   """Exports one network per seed as versions of a Pusher-style serving folder.
 
   Version `first_version + i` holds the network of `seeds[i]`, so the newest
-  is the last seed's. One Transform graph serves them all (tracing it is
-  most of an export's time).
+  is the last seed's. One Transform graph (of SIZE px) serves them all
+  (tracing it is most of an export's time).
   """
   serving_dir = Path(serving_dir)
-  output = example_data.shared_transform_output(SIZE)
-  layer = output.transform_features_layer()
+  layer = transform_output.transform_features_layer()
   exported = []
   for i, seed in enumerate(seeds):
     export_dir = str(serving_dir / str(first_version + i))
