@@ -6,10 +6,13 @@ tests runs on one worker, so a fixture it shares is built once. Each test
 module is a group, except that every test using the default run (directly
 or through a fixture) joins the `default_run` group wherever it lives.
 Groups are handed out in collection order, so the long pipeline runs are
-put first: each worker starts one, and the short tests fill in behind.
+put first: each worker starts one, and the short tests fill in behind; the
+unit tests, run alone (`-m "not e2e"`), are ordered the same way.
 """
 
+import gc
 import os
+from typing import Tuple
 
 # TensorFlow's environment (models/__init__.py), before any test module
 # imports TensorFlow, as some do before any package of the project.
@@ -19,9 +22,18 @@ import pytest
 from tests import pipeline_runs
 
 DEFAULT_RUN_GROUP = 'default_run'
-# The longest groups, longest first (see `pytest --durations`): the Kubeflow
-# packages' task-by-task execution, then the default run and its readers.
-_FIRST = ('tests.test_kfp_e2e', DEFAULT_RUN_GROUP)
+# The longest groups, longest first (see `pytest --durations`), so that the
+# short ones fill in at the end. End to end: the Kubeflow packages'
+# task-by-task execution, then the default run and its readers.
+_LONGEST_E2E = ('tests.test_kfp_e2e', DEFAULT_RUN_GROUP)
+# Unit tests: the balancing tests first, which build the shared Transform
+# graph, and the report tests, which do not, so that the next ones (saliency,
+# signatures, the model) find the graph built.
+_LONGEST_UNIT = ('tests.test_balancing', 'tests.test_report',
+                 'tests.test_explain_saliency', 'tests.test_signatures',
+                 'tests.test_model', 'tests.test_network',
+                 'tests.test_local_runner_flags', 'tests.test_kubeflow_submit',
+                 'tests.test_celeba_convert')
 
 
 def _group(item: pytest.Item) -> str:
@@ -40,11 +52,13 @@ def pytest_collection_modifyitems(config, items):
     if item.get_closest_marker('xdist_group') is None:
       item.add_marker(pytest.mark.xdist_group(_group(item)))
 
-  def rank(item: pytest.Item) -> int:
+  def rank(item: pytest.Item) -> Tuple[int, int]:
+    """End-to-end groups first, then unit tests; longest first in each."""
     group = _group(item)
-    if group in _FIRST:
-      return _FIRST.index(group)
-    return len(_FIRST) + (0 if item.get_closest_marker('e2e') else 1)
+    e2e = group in _LONGEST_E2E or bool(item.get_closest_marker('e2e'))
+    longest = _LONGEST_E2E if e2e else _LONGEST_UNIT
+    return (0 if e2e else 1,
+            longest.index(group) if group in longest else len(longest))
 
   items.sort(key=rank)
 
@@ -58,6 +72,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     raise pytest.UsageError(
         'pytest-xdist did not group the tests (--dist loadgroup); install '
         'the versions in constraints.txt')
+  # What collection imported (TensorFlow, TFX, Beam, TFMA: millions of
+  # objects) lives as long as the process. Frozen, it is left out of the
+  # garbage collector's full passes, which otherwise walk it again dozens of
+  # times per worker (seconds of each worker's time).
+  gc.collect()
+  gc.freeze()
 
 
 @pytest.fixture(scope='session')
