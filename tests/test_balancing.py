@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tf_keras
 
 from models import features
@@ -188,3 +189,16 @@ def test_a_served_model_of_another_width_is_refused(served):
   with pytest.raises(warm_start.WarmStartError,
                      match='a warm start needs the same network'):
     warm_start.load_served_weights(other, served[0])
+
+
+def test_a_saved_model_without_the_network_variables_is_refused(tmp_path):
+  """Another program's SavedModel: no `model_variables` to start from."""
+  module = tf.Module()
+  module.weights = [tf.Variable([1.0, 2.0])]
+  tf.saved_model.save(module, str(tmp_path))
+  net = tf_keras.Sequential([tf_keras.Input((2,)), tf_keras.layers.Dense(1)])
+  with pytest.raises(warm_start.WarmStartError,
+                     match='the served model has 0 variables, this network 2'):
+    warm_start.load_served_weights(net, str(tmp_path))
+  # Nothing was assigned.
+  assert net.layers[0].bias.numpy().tolist() == [0.0]
