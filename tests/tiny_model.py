@@ -17,8 +17,11 @@ from models import features
 from models import network as network_lib
 from models import preprocessing
 from models import signatures
+from tests import example_data
 
-SIZE = 32
+# The network's input: the size of the shared Transform graph it is exported
+# with (tests/conftest.py's `shared_transform`).
+SIZE = example_data.SHARED_IMAGE_SIZE
 
 
 def network(seed: int = 0) -> tf_keras.Model:
