@@ -21,6 +21,7 @@ from typing import List, Optional
 
 # Light imports only, so --help and bad flags answer at once and an
 # unchanged rerun finishes without TensorFlow; TFX is imported to run.
+from components import interrupts
 from components.celeba import convert
 from components.celeba import errors as celeba_errors
 from components.celeba import local_data
@@ -171,12 +172,15 @@ def _run(args: argparse.Namespace, paths: local_layout.LocalPaths,
       enable_cache=not args.disable_cache,
       data_note=local_data.GENERATED_NOTE if generated else '')
   try:
-    local_execution.run(dag, run_id)
-  except KeyboardInterrupt as e:
-    print(run_summary.interrupted(paths.metadata_path, config.name, run_id,
-                                  str(e) or 'Ctrl-C'), file=out.err)
-    return exit_codes.INTERRUPTED
-  except Exception as e:  # pylint: disable=broad-except
+    with interrupts.retried():
+      local_execution.run(dag, run_id)
+  except (KeyboardInterrupt, Exception) as e:  # pylint: disable=broad-except
+    # A stop can surface as another error from inside TensorFlow.
+    stop = interrupts.stop()
+    if stop is not None or isinstance(e, KeyboardInterrupt):
+      print(run_summary.interrupted(paths.metadata_path, config.name, run_id,
+                                    str(stop or e) or 'Ctrl-C'), file=out.err)
+      return exit_codes.INTERRUPTED
     if args.verbose:
       raise
     status, text = run_summary.failure(paths.metadata_path, config.name,
@@ -193,15 +197,12 @@ def _run(args: argparse.Namespace, paths: local_layout.LocalPaths,
   return summary.exit_status
 
 
-def _interrupt(signum, frame) -> None:
-  """SIGTERM stops a run the way Ctrl-C does, and is reported the same."""
-  del signum, frame
-  raise KeyboardInterrupt('terminated (SIGTERM)')
-
-
 def main(argv: Optional[List[str]] = None) -> int:
   args = parse_args(argv)
-  signal.signal(signal.SIGTERM, _interrupt)
+  # SIGTERM stops a run the way Ctrl-C does, and is reported the same.
+  interrupts.install({
+      signal.SIGINT: KeyboardInterrupt,
+      signal.SIGTERM: lambda: KeyboardInterrupt('terminated (SIGTERM)')})
   try:
     preflight.check(args)
   except preflight.BadInputError as e:
