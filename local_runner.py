@@ -14,6 +14,7 @@ PIPELINE_ROOT/logs/, or on the console with --verbose.
 import argparse
 import dataclasses
 import datetime
+import logging
 import os
 import signal
 import sys
@@ -183,6 +184,7 @@ def _run(args: argparse.Namespace, paths: local_layout.LocalPaths,
       return exit_codes.INTERRUPTED
     if args.verbose:
       raise
+    logging.exception('The run failed.')  # the log file only
     status, text = run_summary.failure(paths.metadata_path, config.name,
                                        run_id, e, log_path)
     print(text, file=out.err)
