@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM that stop a pipeline run inside TensorFlow, every time.
+"""Ctrl-C and SIGTERM that stop a local run inside TensorFlow, every time.
 
 Python runs a signal's handler between two bytecodes of whatever the main
 thread executes, and raises what the handler raises there. Inside
