@@ -27,8 +27,10 @@ from typing import Callable, Dict, Iterator, Mapping, Optional
 RETRY_SECONDS = 0.5
 
 _exceptions: Dict[int, Callable[[], BaseException]] = {}
-_stop: Optional[BaseException] = None  # the first stop raised
+_stop: Optional[BaseException] = None  # the first stop in the latest block
+_block = 0  # counts `retried()` blocks, so a retry knows its own
 _retrying = False  # inside `retried()`
+_retrier_block = 0  # the block whose stop is being retried, if any
 _retry_pending = False  # the next handled signal is a retry, not a new one
 
 
@@ -41,14 +43,16 @@ def install(exceptions: Mapping[int, Callable[[], BaseException]]) -> None:
 
 
 def stop() -> Optional[BaseException]:
-  """The first stop raised since `install`, if any."""
+  """The first stop raised inside the latest `retried()` block, if any."""
   return _stop
 
 
 @contextlib.contextmanager
 def retried() -> Iterator[None]:
   """Within the block, a stop is raised again until it leaves the block."""
-  global _retrying
+  global _block, _retrying, _stop
+  _block += 1
+  _stop = None
   _retrying = True
   try:
     yield
@@ -58,24 +62,27 @@ def retried() -> Iterator[None]:
 
 def _handle(signum: int, frame) -> None:
   del frame
-  global _stop, _retry_pending
+  global _stop, _retrier_block, _retry_pending
   if _retry_pending:
     _retry_pending = False
     if not _retrying:
       return  # the stop has left the block since the retry was sent
   exception = _exceptions[signum]()
-  if _stop is None:
-    _stop = exception
-    if _retrying:
-      threading.Thread(target=_retry, args=(signum,), daemon=True).start()
+  if _retrying:
+    if _stop is None:
+      _stop = exception
+    if _retrier_block != _block:
+      _retrier_block = _block
+      threading.Thread(target=_retry, args=(signum, _block),
+                       daemon=True).start()
   raise exception
 
 
-def _retry(signum: int) -> None:
+def _retry(signum: int, block: int) -> None:
   global _retry_pending
   while True:
     time.sleep(RETRY_SECONDS)
-    if not _retrying:
+    if not _retrying or _block != block:
       return
     _retry_pending = True
     _thread.interrupt_main(signum)

@@ -43,6 +43,11 @@ try:
   if how == 'outside':
     drop()
     run_on()
+  elif how == 'before':
+    drop()
+    with interrupts.retried():
+      drop()
+      run_on()
   elif how == 'left':
     try:
       with interrupts.retried():
@@ -68,6 +73,12 @@ def _run(how: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize('how', ['finalizer', 'caught'])
 def test_a_dropped_stop_is_raised_again_inside_the_block(how):
   run = _run(how)
+  assert run.stdout == 'stopped: terminated\n', run.stderr
+
+
+def test_a_stop_dropped_before_the_block_does_not_stop_retries_inside_it():
+  """Each block retries its own first stop, whatever happened before."""
+  run = _run('before')
   assert run.stdout == 'stopped: terminated\n', run.stderr
 
 
