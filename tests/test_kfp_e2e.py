@@ -5,8 +5,10 @@
 task of each package the way KFP's driver and launcher do: ExecutorInput
 built from the package, inputs as the metadata store returns them (for the
 kubeflow package with the empty types of KFP OSS), outputs under the
-pipeline root, each container's own command, args and env. Both packages run
-at once, sharing two container slots.
+pipeline root, each container's own command, args and env (each container a fork of a
+process that has imported the steps' libraries once: tests/container_forks.py;
+tests/test_kubeflow_executor.py starts steps as fresh interpreters). Both
+packages run at once, sharing two container slots.
 
 Each package is executed twice with one store (so KFP's cache sees the first
 run): a model trained well enough to pass the sample's real floors, which is
@@ -43,6 +45,7 @@ from models import features
 from models import signatures
 from pipeline import configs
 from tests import celeba_files
+from tests import container_forks
 from tests import example_data
 from tests import kfp_emulator
 
@@ -107,7 +110,8 @@ def _compile(platform: str, out_dir: str, pipeline_root: str,
 
 
 def _execute(platform: str, packages: Dict[str, Dict], work_dir: str,
-             slots: threading.Semaphore
+             slots: threading.Semaphore,
+             containers: container_forks.ForkedContainers
              ) -> Tuple[kfp_emulator.RunResult, kfp_emulator.RunResult]:
   store = kfp_emulator.Store()
   results = []
@@ -115,7 +119,7 @@ def _execute(platform: str, packages: Dict[str, Dict], work_dir: str,
     emulator = kfp_emulator.Emulator(
         packages[run_id], flavor=platform, path_map=PATH_MAP,
         work_dir=work_dir, store=store, workers=CONTAINER_SLOTS,
-        slots=slots, cwd=REPO)
+        slots=slots, cwd=REPO, containers=containers)
     results.append(emulator.run(f'run-{run_id}'))
     if not results[-1].succeeded:
       break
@@ -152,12 +156,17 @@ def executions(data_root, tmp_path_factory):
                           WORSE_FLAGS, 'worse', floors=False)}
   compiled = time.monotonic()
   slots = threading.Semaphore(CONTAINER_SLOTS)
-  with concurrent.futures.ThreadPoolExecutor(len(PLATFORMS)) as pool:
-    futures = {platform: pool.submit(_execute, platform, packages[platform],
-                                     str(root / platform / 'work'), slots)
-               for platform in PLATFORMS}
-    results = {platform: future.result()
-               for platform, future in futures.items()}
+  containers = container_forks.ForkedContainers(str(root / 'forks'))
+  try:
+    with concurrent.futures.ThreadPoolExecutor(len(PLATFORMS)) as pool:
+      futures = {platform: pool.submit(_execute, platform, packages[platform],
+                                       str(root / platform / 'work'), slots,
+                                       containers)
+                 for platform in PLATFORMS}
+      results = {platform: future.result()
+                 for platform, future in futures.items()}
+  finally:
+    containers.close()
   print(f'\ncompiled 4 packages in {compiled - started:.1f} s; executed in '
         f'{time.monotonic() - compiled:.1f} s\n{_timing_table(results)}')
   return dict(results=results, packages=packages, root=root)
