@@ -11,6 +11,7 @@ from tfx.utils import proto_utils
 from components import import_examples
 from components.celeba import convert
 from models import features
+from tests import beam_pipelines
 from tests import example_data
 
 
@@ -25,7 +26,7 @@ def _run(input_base, tmp_path, pattern='*.tfrecord.gz'):
   config = example_gen_pb2.Input(splits=[
       example_gen_pb2.Input.Split(name=name, pattern=f'{name}/{pattern}')
       for name in features.SPLITS])
-  import_examples.Executor().Do({}, {'examples': [examples]}, {
+  import_examples.Executor(beam_pipelines.executor_context()).Do({}, {'examples': [examples]}, {
       'input_base': str(input_base),
       'input_config': proto_utils.proto_to_json(config),
       'output_config': proto_utils.proto_to_json(example_gen_pb2.Output()),
