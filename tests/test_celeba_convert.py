@@ -268,6 +268,7 @@ def test_removes_temporaries_of_killed_runs(pristine, tmp_path):
   assert not stale.parent.exists()
 
 
+@pytest.mark.e2e  # starts two writer interpreters, each importing TF
 def test_two_processes_write_the_same_examples(pristine, converted, tmp_path):
   result = conv.convert(pristine, tmp_path / 'out', workers=2, num_shards=3)
   assert result.processes == 2

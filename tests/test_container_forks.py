@@ -84,7 +84,7 @@ def test_exit_codes_are_what_an_interpreter_returns(step):
 
 def test_a_step_over_its_time_is_killed(step):
   with pytest.raises(subprocess.TimeoutExpired):
-    step('hang', timeout=1)
+    step('hang', timeout=0.5)
 
 
 def test_only_python_dash_m_commands_are_forked():
