@@ -44,21 +44,23 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def _serve(requests, replies) -> Optional[dict]:
   """Forks a child per request; returns the request in the child, None in
   the server when its input ends and every child has exited."""
-  children: Dict[int, int] = {}
+  children: Dict[int, int] = {}  # pid -> request id
+
+  def reap(options: int) -> bool:
+    pid, status = os.waitpid(-1, options)
+    if not pid:
+      return False
+    replies.write(f'exited {children.pop(pid)} '
+                  f'{os.waitstatus_to_exitcode(status)}\n')
+    replies.flush()
+    return True
+
   open_input = True
   while open_input or children:
-    while children:
-      pid, status = os.waitpid(-1, os.WNOHANG)
-      if not pid:
-        break
-      replies.write(f'exited {children.pop(pid)} '
-                    f'{os.waitstatus_to_exitcode(status)}\n')
-      replies.flush()
+    while children and reap(os.WNOHANG):
+      pass
     if not open_input:
-      pid, status = os.waitpid(-1, 0)
-      replies.write(f'exited {children.pop(pid)} '
-                    f'{os.waitstatus_to_exitcode(status)}\n')
-      replies.flush()
+      reap(0)  # wait for the next child to exit
       continue
     readable, _, _ = select.select([requests], [], [], 0.1)
     if not readable:
@@ -199,6 +201,9 @@ class ForkedContainers:
   def run(self, command: Sequence[str], env: Mapping[str, str], cwd: str,
           log_path: str, timeout: float) -> int:
     """Runs the step; returns its exit code (negative: killed by a signal)."""
+    if self.module_of(command) is None:
+      raise ValueError(f'not a `python -m` command of {sys.executable}: '
+                       f'{list(command)[:3]}')
     module, args = self.module_of(command)
     return self._server(env).run(module, args, env, cwd, log_path, timeout)
 
