@@ -22,6 +22,7 @@ from typing import List, Optional
 
 # Light imports only, so --help and bad flags answer at once and an
 # unchanged rerun finishes without TensorFlow; TFX is imported to run.
+from components import interrupts
 from components.celeba import convert
 from components.celeba import errors as celeba_errors
 from components.celeba import local_data
@@ -30,7 +31,6 @@ from pipeline import abandoned_runs
 from pipeline import configs
 from pipeline import console
 from pipeline import exit_codes
-from pipeline import interrupts
 from pipeline import model_flags
 from pipeline import preflight
 from pipeline import run_lock

@@ -15,7 +15,7 @@ from tests import pipeline_runs
 
 _SCRIPT = '''
 import signal, sys, time
-from pipeline import interrupts
+from components import interrupts
 how = sys.argv[1]
 interrupts.RETRY_SECONDS = 0.05
 interrupts.install({signal.SIGTERM: lambda: KeyboardInterrupt('terminated')})

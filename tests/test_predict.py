@@ -12,8 +12,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Dict, List
 
@@ -114,6 +116,36 @@ def test_probabilities_equal_what_saved_model_cli_prints(
   # A model whose probabilities all sit on one side would not test much.
   assert len({r['Young'] for r in rows}) == 2
   assert f'predicted {len(files)} of {len(files)} files' in proc.stderr
+
+
+@pytest.mark.e2e  # runs a whole program
+def test_sigterm_stops_it_and_leaves_no_csv(serving, photos, tmp_path):
+  """Stopped while it predicts (one face at a time over 20,000 links to
+  one file, so it is still running when the first rows reach the CSV),
+  it says so, exits 130 and removes its half-written CSV."""
+  many = tmp_path / 'many'
+  many.mkdir()
+  source = sorted(photos.glob('*.jpg'))[0]
+  for i in range(20_000):
+    os.link(source, many / f'{i:06d}.jpg')
+  output = tmp_path / 'predictions.csv'
+  part = tmp_path / 'predictions.csv.part'
+  proc = subprocess.Popen(
+      [sys.executable, '-m', 'components.predict', '--model', str(serving),
+       str(many), '--batch_size', '1', '--output', str(output)],
+      cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  try:
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline and not (
+        part.exists() and part.stat().st_size):
+      time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+  finally:
+    proc.kill()
+  assert proc.returncode == predict_cli.EXIT_INTERRUPTED, stderr[-3000:]
+  assert stderr.rstrip().endswith('interrupted (SIGTERM)'), stderr[-3000:]
+  assert not output.exists() and not part.exists()
 
 
 @pytest.mark.e2e  # runs a whole program

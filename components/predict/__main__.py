@@ -13,7 +13,7 @@ Exit status: 0 every file predicted; 2 bad input: a file that is not a
 decodable JPEG or an argument that names no file (each gets a row with its
 error, the other files are still predicted), or a --model without a usable
 SavedModel (`error: <path>: <message>` on stderr); 1 anything unexpected;
-130 interrupted.
+130 interrupted (Ctrl-C or SIGTERM; the --output file is not written).
 """
 
 import argparse
@@ -27,11 +27,13 @@ from typing import List, Optional, TextIO
 # Before anything imports TensorFlow.
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
+from components import interrupts
 from components.contracts import metric_names
 from components.predict import inputs as inputs_lib
 from models import features
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 def _positive(text: str) -> int:
@@ -51,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
                   f'({metric_names.DECISION_THRESHOLD}).',
       epilog='Exit status: 0 ok, 2 bad input (a file that could not be '
       'predicted has its error in the CSV), 1 unexpected failure, '
-      '130 interrupted.')
+      '130 interrupted (Ctrl-C or SIGTERM).')
   parser.add_argument('--model', required=True,
                       help='the serving folder a run pushes to (its newest '
                            'version is used), one version folder, or any '
@@ -133,11 +135,15 @@ def _predict(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+  """Predicts inside `interrupts.retried()`, so a stop that TensorFlow drops
+  is raised again; the half-written CSV is removed outside it."""
   if args.output == '-':
-    return _predict(args, sys.stdout)
+    with interrupts.retried():
+      return _predict(args, sys.stdout)
   part = f'{args.output}.part'
   try:
-    with open(part, 'w', newline='', encoding='utf-8') as out:
+    with open(part, 'w', newline='', encoding='utf-8') as out, (
+        interrupts.retried()):
       status = _predict(args, out)
     os.replace(part, args.output)
   finally:
@@ -148,15 +154,24 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
   args = _parser().parse_args(argv)
-  signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+  # SIGTERM stops it the way Ctrl-C does, inside TensorFlow too.
+  interrupts.install({
+      signal.SIGINT: KeyboardInterrupt,
+      signal.SIGTERM: lambda: KeyboardInterrupt('SIGTERM')})
   try:
     return _run(args)
-  except (FileNotFoundError, ValueError) as e:
-    print(f'error: {e}', file=sys.stderr)
-    return EXIT_BAD_INPUT
-  except KeyboardInterrupt:
-    print('interrupted', file=sys.stderr)
-    return 130
+  except (KeyboardInterrupt, Exception) as e:  # pylint: disable=broad-except
+    # A stop can surface as another error from inside TensorFlow.
+    stop = interrupts.stop()
+    if stop is not None or isinstance(e, KeyboardInterrupt):
+      reason = str(stop or e)
+      print(f'interrupted{f" ({reason})" if reason else ""}',
+            file=sys.stderr)
+      return EXIT_INTERRUPTED
+    if isinstance(e, (FileNotFoundError, ValueError)):
+      print(f'error: {e}', file=sys.stderr)
+      return EXIT_BAD_INPUT
+    raise
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM that stop a local run inside TensorFlow, every time.
+"""Ctrl-C and SIGTERM that stop a command inside TensorFlow, every time.
 
 Python runs a signal's handler between two bytecodes of whatever the main
 thread executes, and raises what the handler raises there. Inside
@@ -37,13 +37,16 @@ _retry_pending = False  # the next handled signal is a retry, not a new one
 def install(exceptions: Mapping[int, Callable[[], BaseException]]) -> None:
   """Makes each signal raise its exception in the main thread. Call from
   the main thread."""
+  global _stop
+  _stop = None
   _exceptions.update(exceptions)
   for signum in exceptions:
     signal.signal(signum, _handle)
 
 
 def stop() -> Optional[BaseException]:
-  """The first stop raised inside the latest `retried()` block, if any."""
+  """The first stop raised inside the latest `retried()` block since
+  `install`, if any."""
   return _stop
 
 
