@@ -5,10 +5,11 @@
 task of each package the way KFP's driver and launcher do: ExecutorInput
 built from the package, inputs as the metadata store returns them (for the
 kubeflow package with the empty types of KFP OSS), outputs under the
-pipeline root, each container's own command, args and env (each container a fork of a
-process that has imported the steps' libraries once: tests/container_forks.py;
-tests/test_kubeflow_executor.py starts steps as fresh interpreters). Both
-packages run at once, sharing two container slots.
+pipeline root, each container's own command, args and env (each container
+a fork of a process that has imported the steps' libraries once:
+tests/container_forks.py; tests/test_kubeflow_executor.py starts steps as
+fresh interpreters). Both packages run at once, sharing two container
+slots.
 
 Each package is executed twice with one store (so KFP's cache sees the first
 run): a model trained well enough to pass the sample's real floors, which is
