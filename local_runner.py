@@ -177,10 +177,10 @@ def _run(args: argparse.Namespace, paths: local_layout.LocalPaths,
       local_execution.run(dag, run_id)
   except (KeyboardInterrupt, Exception) as e:  # pylint: disable=broad-except
     # A stop can surface as another error from inside TensorFlow.
-    stop = interrupts.stop()
-    if stop is not None or isinstance(e, KeyboardInterrupt):
+    stop = interrupts.stop_behind(e)
+    if stop is not None:
       print(run_summary.interrupted(paths.metadata_path, config.name, run_id,
-                                    str(stop or e) or 'Ctrl-C'), file=out.err)
+                                    str(stop) or 'Ctrl-C'), file=out.err)
       return exit_codes.INTERRUPTED
     if args.verbose:
       raise

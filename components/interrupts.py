@@ -50,6 +50,15 @@ def stop() -> Optional[BaseException]:
   return _stop
 
 
+def stop_behind(error: BaseException) -> Optional[BaseException]:
+  """The stop that `error` came out of, or None if no stop did: the block's
+  stop, whatever TensorFlow turned it into, or `error` itself when it is a
+  KeyboardInterrupt raised outside a block."""
+  if _stop is not None:
+    return _stop
+  return error if isinstance(error, KeyboardInterrupt) else None
+
+
 @contextlib.contextmanager
 def retried() -> Iterator[None]:
   """Within the block, a stop is raised again until it leaves the block."""

@@ -152,9 +152,10 @@ class _Server:
           cwd=cwd, log=log_path)) + '\n')
       self.proc.stdin.flush()
     with self._changed:
-      if not self._changed.wait_for(
-          lambda: request_id in self._codes or self._closed, timeout):
-        pid = self._pids.get(request_id)
+      finished = self._changed.wait_for(
+          lambda: request_id in self._codes or self._closed, timeout)
+      pid = self._pids.pop(request_id, None)
+      if not finished:
         if pid is not None:
           os.kill(pid, signal.SIGKILL)
         raise subprocess.TimeoutExpired(module, timeout)
@@ -201,10 +202,11 @@ class ForkedContainers:
   def run(self, command: Sequence[str], env: Mapping[str, str], cwd: str,
           log_path: str, timeout: float) -> int:
     """Runs the step; returns its exit code (negative: killed by a signal)."""
-    if self.module_of(command) is None:
+    parsed = self.module_of(command)
+    if parsed is None:
       raise ValueError(f'not a `python -m` command of {sys.executable}: '
                        f'{list(command)[:3]}')
-    module, args = self.module_of(command)
+    module, args = parsed
     return self._server(env).run(module, args, env, cwd, log_path, timeout)
 
   def close(self) -> None:

@@ -5,6 +5,7 @@ A step module written here is run through a server with nothing preloaded
 against what `python -m` would give it.
 """
 
+import itertools
 import os
 import subprocess
 import sys
@@ -33,22 +34,21 @@ if how == 'hang':
 
 
 @pytest.fixture
-def step(tmp_path, monkeypatch):
+def step(tmp_path):
   """Runs the step module under tmp_path; returns (exit code, its log)."""
   package = tmp_path / 'code'
   package.mkdir()
   (package / 'forked_step.py').write_text(textwrap.dedent(_STEP))
   containers = container_forks.ForkedContainers(str(tmp_path / 'forks'),
                                                 preload=())
-  runs = []
+  runs = itertools.count()
 
   def run(how, value='a', timeout=30):
-    task = tmp_path / f'task{len(runs)}'
+    task = tmp_path / f'task{next(runs)}'
     (task / 'tmp').mkdir(parents=True)
     log = str(task / 'log.txt')
     env = {'PATH': os.environ['PATH'], 'STEP_VALUE': value,
            'HOME': str(task), 'TMPDIR': str(task / 'tmp')}
-    runs.append(log)
     code = containers.run([sys.executable, '-m', 'forked_step', how, 'x'],
                           env, str(package), log, timeout)
     with open(log) as f:

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from components import interrupts
 from tests import pipeline_runs
 
 _SCRIPT = '''
@@ -54,6 +55,7 @@ try:
         signal.raise_signal(signal.SIGTERM)
     except KeyboardInterrupt:
       print(f'handled: {interrupts.stop()}')
+    assert interrupts.stop_behind(SystemError('mangled')) is interrupts.stop()
     run_on()
   else:
     with interrupts.retried():
@@ -93,3 +95,11 @@ def test_outside_the_block_a_stop_is_raised_once():
 def test_a_stop_that_left_the_block_is_not_raised_again():
   run = _run('left')
   assert run.stdout == 'handled: terminated\nran on\n', run.stderr
+
+
+def test_only_a_stop_is_behind_an_error_when_no_block_saw_one():
+  """In this process no stop was raised in a block (see `left` above for
+  one that was: any error after it is put down to it)."""
+  interrupt = KeyboardInterrupt()
+  assert interrupts.stop_behind(interrupt) is interrupt
+  assert interrupts.stop_behind(ValueError('a failure')) is None

@@ -162,9 +162,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     return _run(args)
   except (KeyboardInterrupt, Exception) as e:  # pylint: disable=broad-except
     # A stop can surface as another error from inside TensorFlow.
-    stop = interrupts.stop()
-    if stop is not None or isinstance(e, KeyboardInterrupt):
-      reason = str(stop or e)
+    stop = interrupts.stop_behind(e)
+    if stop is not None:
+      reason = str(stop)
       print(f'interrupted{f" ({reason})" if reason else ""}',
             file=sys.stderr)
       return EXIT_INTERRUPTED
